@@ -1,0 +1,41 @@
+//! Project automation. `cargo xtask --help` lists the tasks.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod openapi;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Project automation for the campaign sandbox")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Manage the OpenAPI documents: `generate` rewrites openapi/*.json from
+    /// the API traits, `check` fails on a stale document and shows the diff.
+    #[command(disable_help_flag = true)]
+    Openapi {
+        /// Arguments for dropshot-api-manager (generate, check, list, --help).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is inside the workspace")
+        .to_path_buf()
+}
+
+fn main() -> anyhow::Result<ExitCode> {
+    match Cli::parse().task {
+        Task::Openapi { args } => openapi::run(args),
+    }
+}
