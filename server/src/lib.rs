@@ -1,1 +1,14 @@
+//! campaignd: the campaign sandbox server. One engine (campaigns,
+//! prospects, sends on a clock, stored in SQLite) behind one dropshot
+//! server per face.
 
+pub mod alta;
+pub mod app;
+pub mod clock;
+pub mod demo;
+pub mod engine;
+pub mod face;
+pub mod faults;
+pub mod ratelimit;
+pub mod sandbox;
+pub mod store;

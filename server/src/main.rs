@@ -1,1 +1,131 @@
-fn main(){}
+//! `campaignd serve`: run the sandbox.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use campaignd::app::{self, Storage};
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "campaignd",
+    version,
+    about = "A stateful sandbox of outreach-campaign APIs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ClockArg {
+    /// Wall-clock time: sends complete as time passes.
+    Real,
+    /// Time moves only when the sandbox API advances it (deterministic tests).
+    Virtual,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the sandbox API on PORT and each vendor face on the ports after it.
+    Serve {
+        /// Port of the sandbox control API; Alta is PORT+1 (later faces follow).
+        #[arg(long, short, default_value_t = 7070, env = "CAMPAIGND_PORT")]
+        port: u16,
+        /// Directory of the SQLite database (default: the per-user data directory).
+        #[arg(long, env = "CAMPAIGND_DATA_DIR", conflicts_with = "memory")]
+        data_dir: Option<PathBuf>,
+        /// Keep everything in memory: nothing survives the process (for tests).
+        #[arg(long)]
+        memory: bool,
+        /// Real time, or a virtual clock moved through the sandbox API.
+        #[arg(long, value_enum, default_value_t = ClockArg::Real)]
+        clock: ClockArg,
+        /// Load the demo world so every vendor page's samples work as written.
+        #[arg(long)]
+        demo: bool,
+        /// Address to listen on. The sandbox API has no auth: keep it on loopback.
+        #[arg(long, default_value_t = Ipv4Addr::LOCALHOST)]
+        bind: Ipv4Addr,
+        /// Log level; logs are structured (slog key-value records) on stderr.
+        #[arg(long, value_enum, default_value_t = LogLevel::Warn, env = "CAMPAIGND_LOG")]
+        log: LogLevel,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let Command::Serve {
+        port,
+        data_dir,
+        memory,
+        clock,
+        demo,
+        bind,
+        log,
+    } = Cli::parse().command;
+    let level = match log {
+        LogLevel::Error => dropshot::ConfigLoggingLevel::Error,
+        LogLevel::Warn => dropshot::ConfigLoggingLevel::Warn,
+        LogLevel::Info => dropshot::ConfigLoggingLevel::Info,
+        LogLevel::Debug => dropshot::ConfigLoggingLevel::Debug,
+    };
+    let log = dropshot::ConfigLogging::StderrTerminal { level }
+        .to_logger("campaignd")
+        .context("setting up logging")?;
+    anyhow::ensure!(
+        port <= u16::MAX - 5,
+        "--port must leave room for the five ports after it"
+    );
+    let storage = if memory {
+        Storage::Memory
+    } else {
+        let dir = match data_dir {
+            Some(dir) => dir,
+            None => dirs::data_dir()
+                .context("no per-user data directory on this platform: pass --data-dir")?
+                .join("campaignd"),
+        };
+        Storage::Dir(dir)
+    };
+    let where_data = match &storage {
+        Storage::Memory => "memory (nothing is kept)".to_string(),
+        Storage::Dir(dir) => dir.display().to_string(),
+    };
+    let options = app::Options {
+        port,
+        bind,
+        storage,
+        virtual_clock: clock == ClockArg::Virtual,
+        demo,
+    };
+    let running = app::start(options, log).await?;
+    println!(
+        "campaignd is serving (data: {where_data}; clock: {}{})",
+        if clock == ClockArg::Virtual {
+            "virtual"
+        } else {
+            "real"
+        },
+        if demo { "; demo world loaded" } else { "" }
+    );
+    println!();
+    println!("  {:<10} {:<34} {}", "API", "base URL", "document");
+    for face in &running.faces {
+        println!(
+            "  {:<10} {:<34} http://{}/openapi.json",
+            face.name, face.base_url, face.addr
+        );
+    }
+    println!();
+    running.wait().await
+}

@@ -8,7 +8,10 @@ use clap::{Parser, Subcommand};
 mod openapi;
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Project automation for the campaign sandbox")]
+#[command(
+    name = "cargo xtask",
+    about = "Project automation for the campaign sandbox"
+)]
 struct Cli {
     #[command(subcommand)]
     task: Task,

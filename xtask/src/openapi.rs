@@ -52,9 +52,11 @@ pub fn all_apis() -> anyhow::Result<ManagedApis> {
             api_description: campaign_api::sandbox::sandbox_api_mod::stub_api_description,
         },
     ];
-    Ok(ManagedApis::new(apis.into_iter().map(ManagedApi::from).collect::<Vec<_>>())
-        .context("listing managed APIs")?
-        .with_validation(validate_operations))
+    Ok(
+        ManagedApis::new(apis.into_iter().map(ManagedApi::from).collect::<Vec<_>>())
+            .context("listing managed APIs")?
+            .with_validation(validate_operations),
+    )
 }
 
 /// Every operation: exactly one tag, a summary, a description, and a
@@ -71,7 +73,10 @@ pub fn operation_problems(doc: &OpenAPI) -> Vec<String> {
     for (path, method, op) in doc.operations() {
         let name = format!("{} {path}", method.to_uppercase());
         if op.tags.len() != 1 {
-            problems.push(format!("{name}: has {} tags, needs exactly one", op.tags.len()));
+            problems.push(format!(
+                "{name}: has {} tags, needs exactly one",
+                op.tags.len()
+            ));
         }
         if op.summary.as_deref().is_none_or(str::is_empty) {
             problems.push(format!("{name}: has no summary"));

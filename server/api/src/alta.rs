@@ -294,7 +294,11 @@ pub struct AltaError {
 impl AltaError {
     /// An error with the given status, type and message.
     pub fn new(status: u16, error: &str, message: impl Into<String>) -> Self {
-        Self { error: error.to_string(), message: message.into(), status }
+        Self {
+            error: error.to_string(),
+            message: message.into(),
+            status,
+        }
     }
 }
 

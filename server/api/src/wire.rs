@@ -39,16 +39,29 @@ impl<T, H> Reply<T, H> {
     /// Any status with any serializable body.
     pub fn json(status: StatusCode, value: &impl Serialize) -> Self {
         let body = serde_json::to_vec(value).expect("wire types always serialize");
-        Self { status, headers: HeaderMap::new(), body: Some(body), _documents: PhantomData }
+        Self {
+            status,
+            headers: HeaderMap::new(),
+            body: Some(body),
+            _documents: PhantomData,
+        }
     }
 
     /// Any status with no body at all (no `null`, no `{}`).
     pub fn empty(status: StatusCode) -> Self {
-        Self { status, headers: HeaderMap::new(), body: None, _documents: PhantomData }
+        Self {
+            status,
+            headers: HeaderMap::new(),
+            body: None,
+            _documents: PhantomData,
+        }
     }
 
     /// Adds headers (later values replace earlier ones of the same name).
-    pub fn with_headers(mut self, headers: impl IntoIterator<Item = (HeaderName, HeaderValue)>) -> Self {
+    pub fn with_headers(
+        mut self,
+        headers: impl IntoIterator<Item = (HeaderName, HeaderValue)>,
+    ) -> Self {
         for (name, value) in headers {
             self.headers.insert(name, value);
         }
@@ -156,7 +169,10 @@ where
         request: http::Request<Body>,
     ) -> Result<Self, HttpError> {
         let body = UntypedBody::from_request(rqctx, request).await?;
-        Ok(Self { bytes: body.as_bytes().to_vec(), _parses_to: PhantomData })
+        Ok(Self {
+            bytes: body.as_bytes().to_vec(),
+            _parses_to: PhantomData,
+        })
     }
 
     fn metadata(content_type: ApiEndpointBodyContentType) -> ExtractorMetadata {

@@ -1,0 +1,251 @@
+//! The running application: one engine shared by one dropshot server per
+//! face, each on its own port and serving its own document.
+
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use campaign_api::sandbox::Dialect;
+use dropshot::{
+    ApiDescription, ConfigDropshot, HttpError, HttpServer, RequestContext, ServerBuilder,
+};
+
+use crate::clock::{Clock, VIRTUAL_EPOCH_MS};
+use crate::engine::Engine;
+use crate::faults::Faults;
+use crate::ratelimit::RateLimiters;
+use crate::store;
+
+/// State shared by every face.
+pub struct App {
+    /// The campaign engine.
+    pub engine: Engine,
+    /// Per-workspace rate limiters.
+    pub limits: RateLimiters,
+    /// Armed faults.
+    pub faults: Faults,
+    /// Whether the demo world is loaded and its keys accepted.
+    pub demo: bool,
+}
+
+impl App {
+    /// Wipes the world; a demo server reloads its demo world.
+    pub fn reset(&self) -> anyhow::Result<()> {
+        self.engine.reset()?;
+        self.limits.clear();
+        self.faults.clear();
+        if self.demo {
+            crate::demo::load(&self.engine)?;
+        }
+        Ok(())
+    }
+}
+
+/// The dropshot context of one face's server.
+pub struct FaceContext {
+    /// The shared application.
+    pub app: Arc<App>,
+    /// Which face this server is (None: the sandbox control API).
+    pub dialect: Option<Dialect>,
+    /// This face's OpenAPI document, as checked in.
+    pub document: &'static str,
+}
+
+/// Where data lives.
+#[derive(Debug, Clone)]
+pub enum Storage {
+    /// SQLite in this directory.
+    Dir(std::path::PathBuf),
+    /// In memory (tests).
+    Memory,
+}
+
+/// How to start the servers.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The sandbox API's port; faces use the following ports. 0 picks free
+    /// ports for every server (tests).
+    pub port: u16,
+    /// Address to listen on.
+    pub bind: Ipv4Addr,
+    /// Where data lives.
+    pub storage: Storage,
+    /// Virtual clock instead of the wall clock.
+    pub virtual_clock: bool,
+    /// Load the demo world.
+    pub demo: bool,
+}
+
+/// One face as served.
+pub struct Face {
+    /// Short name (`sandbox`, `alta`, ...).
+    pub name: &'static str,
+    /// Base URL with the vendor's path prefix.
+    pub base_url: String,
+    /// The server's address.
+    pub addr: SocketAddr,
+}
+
+/// The running servers.
+pub struct Running {
+    /// The shared application.
+    pub app: Arc<App>,
+    /// The faces in port order (sandbox first).
+    pub faces: Vec<Face>,
+    servers: Vec<HttpServer<FaceContext>>,
+    ticker: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// The base URL of a face by name.
+    pub fn url(&self, name: &str) -> &str {
+        self.faces
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.base_url.as_str())
+            .unwrap_or_else(|| panic!("no face named {name}"))
+    }
+
+    /// Waits until any server stops (they do not stop on their own).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(self.servers.len().max(1));
+        for server in self.servers {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let _ = tx.send(server.await).await;
+            });
+        }
+        match rx.recv().await {
+            Some(result) => result.map_err(|e| anyhow::anyhow!("a server stopped: {e}")),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops every server.
+    pub async fn close(self) {
+        if let Some(ticker) = self.ticker {
+            ticker.abort();
+        }
+        for server in self.servers {
+            let _ = server.close().await;
+        }
+    }
+}
+
+/// A face to serve: its name, dialect, path prefix, document and routes.
+struct FaceSpec {
+    name: &'static str,
+    dialect: Option<Dialect>,
+    prefix: &'static str,
+    document: &'static str,
+    api: fn() -> Result<ApiDescription<FaceContext>, dropshot::ApiDescriptionBuildErrors>,
+}
+
+fn face_specs() -> Vec<FaceSpec> {
+    vec![
+        FaceSpec {
+            name: "sandbox",
+            dialect: None,
+            prefix: "",
+            document: include_str!("../../openapi/sandbox.json"),
+            api: campaign_api::sandbox::sandbox_api_mod::api_description::<
+                crate::sandbox::SandboxApiImpl,
+            >,
+        },
+        FaceSpec {
+            name: "alta",
+            dialect: Some(Dialect::Alta),
+            prefix: "/v1",
+            document: include_str!("../../openapi/alta.json"),
+            api: campaign_api::alta::alta_api_mod::api_description::<crate::alta::AltaApiImpl>,
+        },
+    ]
+}
+
+/// Serves a face's own OpenAPI document.
+#[dropshot::endpoint { method = GET, path = "/openapi.json", unpublished = true }]
+async fn openapi_document(
+    rqctx: RequestContext<FaceContext>,
+) -> Result<http::Response<dropshot::Body>, HttpError> {
+    Ok(http::Response::builder()
+        .status(http::StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(rqctx.context().document.into())?)
+}
+
+/// Opens the store, builds the engine and starts every server.
+pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Running> {
+    let conn = match &options.storage {
+        Storage::Dir(dir) => store::open(store::Location::Dir(dir))?,
+        Storage::Memory => store::open(store::Location::Memory)?,
+    };
+    let clock = if options.virtual_clock {
+        Clock::virtual_at(VIRTUAL_EPOCH_MS)
+    } else {
+        Clock::real()
+    };
+    let engine = Engine::new(conn, clock.clone()).context("starting the engine")?;
+    if options.demo {
+        crate::demo::load(&engine).context("loading the demo world")?;
+    }
+    let app = Arc::new(App {
+        engine,
+        limits: RateLimiters::new(clock.clone()),
+        faults: Faults::default(),
+        demo: options.demo,
+    });
+
+    let mut faces = Vec::new();
+    let mut servers = Vec::new();
+    for (offset, spec) in face_specs().into_iter().enumerate() {
+        let port = if options.port == 0 {
+            0
+        } else {
+            options.port + offset as u16
+        };
+        let mut api = (spec.api)().map_err(|e| anyhow::anyhow!("{e}"))?;
+        api.register(openapi_document)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let context = FaceContext {
+            app: Arc::clone(&app),
+            dialect: spec.dialect,
+            document: spec.document,
+        };
+        let config = ConfigDropshot {
+            bind_address: SocketAddr::V4(SocketAddrV4::new(options.bind, port)),
+            default_request_body_max_bytes: 64 * 1024,
+            ..ConfigDropshot::default()
+        };
+        let server = ServerBuilder::new(api, context, log.new(slog::o!("face" => spec.name)))
+            .config(config)
+            .start()
+            .map_err(|e| {
+                anyhow::anyhow!("starting the {} server on port {port}: {e}", spec.name)
+            })?;
+        let addr = server.local_addr();
+        faces.push(Face {
+            name: spec.name,
+            base_url: format!("http://{addr}{}", spec.prefix),
+            addr,
+        });
+        servers.push(server);
+    }
+
+    let ticker = (!options.virtual_clock).then(|| {
+        let app = Arc::clone(&app);
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(std::time::Duration::from_millis(100));
+            loop {
+                interval.tick().await;
+                let app = Arc::clone(&app);
+                let _ = tokio::task::spawn_blocking(move || app.engine.dispatch()).await;
+            }
+        })
+    });
+    Ok(Running {
+        app,
+        faces,
+        servers,
+        ticker,
+    })
+}

@@ -1,0 +1,1342 @@
+//! The campaign engine: campaigns, steps, prospects and sends on a clock.
+//!
+//! Every command is one SQLite transaction taken under one lock, so state
+//! changes are atomic and linearizable. The engine knows nothing about HTTP
+//! or vendors: faces translate its results and errors.
+//!
+//! Dispatch model:
+//! - A prospect has a position (its next step). Launching a campaign, or
+//!   enrolling a prospect into an active one, queues that step as a send
+//!   due `delay` after now; delivering a step queues the next one, due
+//!   `delay` after the delivery.
+//! - A queued send starts when it is due *and* its campaign and prospect are
+//!   active; it is then in flight for the channel's duration (a call's
+//!   length, an email's transit) and completes as delivered.
+//! - Pausing changes one campaign row: queued sends are held where they are
+//!   and nothing is rewritten, so pause and resume are O(1) in the number
+//!   of queued sends. In-flight sends complete normally.
+//! - `UNIQUE (prospect_id, position)` makes a second send of the same step
+//!   impossible, across crashes too.
+//! - After a restart, in-flight sends keep their recorded completion time
+//!   and complete on schedule (or at once, if it has passed): nothing is
+//!   re-sent and nothing is lost.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use campaign_api::sandbox::{
+    ApiKey, ApiKeyCreate, CampaignSeed, CampaignSettings, CampaignView, Channel, Dialect,
+    EngineStatus, ProspectSeed, ProspectState, ProspectView, RateLimits, SendCounters, SendQuery,
+    SendState, SendView, StepView, Workspace, WorkspaceCreate,
+};
+use campaign_api::wire::Iso8601;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+
+use crate::clock::{Clock, VIRTUAL_EPOCH_MS};
+
+/// What went wrong with an engine command.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// No such workspace.
+    #[error("workspace not found")]
+    WorkspaceNotFound,
+    /// No such campaign (in the caller's workspace).
+    #[error("campaign not found")]
+    CampaignNotFound,
+    /// No such prospect (in the caller's workspace).
+    #[error("prospect not found")]
+    ProspectNotFound,
+    /// The campaign's status does not allow the command.
+    #[error("campaign is {status:?}")]
+    WrongStatus {
+        /// The status it is in.
+        status: EngineStatus,
+    },
+    /// The prospect's status does not allow the command.
+    #[error("prospect is {status:?}")]
+    WrongProspectStatus {
+        /// The status it is in.
+        status: ProspectState,
+    },
+    /// Starting needs at least one prospect.
+    #[error("campaign has no prospects")]
+    NoProspects,
+    /// Starting needs at least one step.
+    #[error("campaign has no sequence steps")]
+    NoSteps,
+    /// Something with that identity exists already.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The command's input is not acceptable.
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    /// Only a virtual clock can be moved.
+    #[error("the clock is real; only a virtual clock can be advanced")]
+    ClockIsReal,
+    /// The database failed.
+    #[error("storage failure: {0:#}")]
+    Storage(#[from] rusqlite::Error),
+}
+
+/// Result of an engine command.
+pub type EngineResult<T> = Result<T, EngineError>;
+
+/// The outcome of a state change that may be a no-op.
+#[derive(Debug, Clone)]
+pub struct Transition<T> {
+    /// The object after the command.
+    pub value: T,
+    /// False when the command found it already in the target state.
+    pub changed: bool,
+    /// Sends of the campaign in flight when the command was acknowledged.
+    pub in_flight: u64,
+}
+
+/// How `start` treats each status.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StartOptions {
+    /// Launch a draft (Leadterra, Leadlex, VoiceGenie); else a draft is
+    /// `WrongStatus` (Alta's resume).
+    pub launch_drafts: bool,
+    /// Also resume paused prospects.
+    pub resume_prospects: bool,
+    /// Go to `pending_approval` instead of `active` (Leadlex setting).
+    pub needs_approval: bool,
+}
+
+/// A page request over rows ordered by their sequence number.
+#[derive(Debug, Clone, Copy)]
+pub enum PageFrom {
+    /// From the start.
+    Start,
+    /// Rows after this sequence number.
+    After(i64),
+    /// Rows before this sequence number.
+    Before(i64),
+}
+
+/// One page of rows in ascending order, with their sequence numbers.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The rows with their sequence numbers.
+    pub items: Vec<(i64, T)>,
+    /// Whether rows exist after the last one.
+    pub more_after: bool,
+    /// Whether rows exist before the first one.
+    pub more_before: bool,
+}
+
+/// A key as authentication sees it.
+#[derive(Debug, Clone)]
+pub struct KeyRecord {
+    /// The key's workspace.
+    pub workspace: Workspace,
+    /// Its scopes.
+    pub scopes: Vec<String>,
+    /// When it expires (ms), if ever.
+    pub expires_at_ms: Option<i64>,
+    /// Whether it belongs to the demo world.
+    pub demo: bool,
+}
+
+struct State {
+    conn: Connection,
+    /// The clock time up to which dispatch has run.
+    dispatched_to_ms: i64,
+    /// Nothing is due before this time; dispatch is skipped until then.
+    next_event_ms: i64,
+}
+
+/// The engine; share it behind an `Arc`.
+pub struct Engine {
+    state: Mutex<State>,
+    clock: Clock,
+}
+
+/// Rows processed per statement batch while dispatching.
+const DISPATCH_BATCH: i64 = 20_000;
+
+impl Engine {
+    /// An engine over an opened database and a clock. A virtual clock
+    /// resumes from the time stored in the database, if any.
+    pub fn new(conn: Connection, clock: Clock) -> EngineResult<Self> {
+        let stored: Option<i64> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'virtual_now_ms'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .and_then(|v| v.parse().ok());
+        if let Some(ms) = stored {
+            clock.set_virtual(ms);
+        }
+        let now = clock.now_ms();
+        let engine = Self {
+            state: Mutex::new(State {
+                conn,
+                dispatched_to_ms: now,
+                next_event_ms: i64::MIN,
+            }),
+            clock,
+        };
+        engine.dispatch()?;
+        Ok(engine)
+    }
+
+    /// The engine's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-applied change
+        // (the transaction rolls back on drop), so a poisoned lock is safe.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `command` in one transaction, after dispatching everything due.
+    fn transact<T>(
+        &self,
+        command: impl FnOnce(&Transaction<'_>, i64) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        let mut state = self.lock();
+        let now = self.clock.now_ms();
+        let state = &mut *state;
+        let tx = state.conn.transaction()?;
+        if now >= state.next_event_ms {
+            state.next_event_ms = dispatch_until(&tx, state.dispatched_to_ms, now)?;
+        }
+        state.dispatched_to_ms = state.dispatched_to_ms.max(now);
+        let result = command(&tx, now)?;
+        tx.commit()?;
+        Ok(result)
+    }
+
+    /// Like `transact`, for commands that may make something due at once.
+    fn transact_and_rearm<T>(
+        &self,
+        command: impl FnOnce(&Transaction<'_>, i64) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        let result = self.transact(command)?;
+        self.lock().next_event_ms = i64::MIN;
+        self.dispatch()?;
+        Ok(result)
+    }
+
+    /// Runs everything due up to the clock's current time.
+    pub fn dispatch(&self) -> EngineResult<()> {
+        self.transact(|_, _| Ok(()))
+    }
+
+    /// Moves a virtual clock forward, running everything due on the way.
+    pub fn advance_clock(&self, by_ms: i64) -> EngineResult<i64> {
+        let mut state = self.lock();
+        let target = self.clock.now_ms().saturating_add(by_ms.max(0));
+        if !self.clock.set_virtual(target) {
+            return Err(EngineError::ClockIsReal);
+        }
+        let state = &mut *state;
+        let tx = state.conn.transaction()?;
+        state.next_event_ms = dispatch_until(&tx, state.dispatched_to_ms, target)?;
+        state.dispatched_to_ms = target;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('virtual_now_ms', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![target.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(target)
+    }
+
+    /// Deletes everything and rewinds a virtual clock.
+    pub fn reset(&self) -> EngineResult<()> {
+        let mut state = self.lock();
+        crate::store::wipe(&state.conn)?;
+        self.clock.rewind_virtual();
+        state.dispatched_to_ms = self.clock.now_ms();
+        state.next_event_ms = i64::MIN;
+        Ok(())
+    }
+
+    // ----- workspaces and keys -------------------------------------------
+
+    /// Creates a workspace.
+    pub fn create_workspace(&self, input: &WorkspaceCreate) -> EngineResult<Workspace> {
+        self.transact(|tx, now| {
+            let id = match &input.id {
+                Some(id) if id.trim().is_empty() => {
+                    return Err(EngineError::Invalid(
+                        "workspace id must not be empty".into(),
+                    ));
+                }
+                Some(id) => id.clone(),
+                None => format!("ws_{}", uuid::Uuid::new_v4().simple()),
+            };
+            let name = input.name.clone().unwrap_or_else(|| id.clone());
+            let inserted = tx.execute(
+                "INSERT INTO workspaces (id, dialect, name, requires_approval, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+                params![
+                    id,
+                    dialect_str(input.dialect),
+                    name,
+                    input.requires_approval,
+                    now
+                ],
+            )?;
+            if inserted == 0 {
+                return Err(EngineError::Conflict(format!("workspace {id:?} exists")));
+            }
+            load_workspace(tx, &id)
+        })
+    }
+
+    /// One workspace.
+    pub fn workspace(&self, id: &str) -> EngineResult<Workspace> {
+        self.transact(|tx, _| load_workspace(tx, id))
+    }
+
+    /// Every workspace, oldest first.
+    pub fn list_workspaces(&self) -> EngineResult<Vec<Workspace>> {
+        self.transact(|tx, _| {
+            let mut stmt = tx.prepare_cached(&format!("{WORKSPACE_SELECT} ORDER BY seq"))?;
+            let rows = stmt.query_map([], workspace_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// Replaces a workspace's rate-limit overrides.
+    pub fn set_rate_limits(&self, id: &str, limits: &RateLimits) -> EngineResult<Workspace> {
+        self.transact(|tx, _| {
+            let changed = tx.execute(
+                "UPDATE workspaces SET per_minute = ?2, per_day = ?3, prospects_per_minute = ?4
+                 WHERE id = ?1",
+                params![
+                    id,
+                    limits.per_minute,
+                    limits.per_day,
+                    limits.prospects_per_minute
+                ],
+            )?;
+            if changed == 0 {
+                return Err(EngineError::WorkspaceNotFound);
+            }
+            load_workspace(tx, id)
+        })
+    }
+
+    /// Creates an API key with an exact string.
+    pub fn create_api_key(
+        &self,
+        workspace_id: &str,
+        input: &ApiKeyCreate,
+        demo: bool,
+    ) -> EngineResult<ApiKey> {
+        if input.key.is_empty() || input.key.chars().any(|c| c.is_control()) {
+            return Err(EngineError::Invalid(
+                "key must be non-empty printable text".into(),
+            ));
+        }
+        self.transact(|tx, now| {
+            load_workspace(tx, workspace_id)?;
+            let scopes = serde_json::to_string(&input.scopes).expect("strings serialize");
+            let inserted = tx.execute(
+                "INSERT INTO api_keys (key, workspace_id, scopes, expires_at, demo, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING",
+                params![
+                    input.key,
+                    workspace_id,
+                    scopes,
+                    input.expires_at.map(|t| t.0.timestamp_millis()),
+                    demo,
+                    now
+                ],
+            )?;
+            if inserted == 0 {
+                return Err(EngineError::Conflict("that key string is in use".into()));
+            }
+            Ok(ApiKey {
+                key: input.key.clone(),
+                workspace_id: workspace_id.to_string(),
+                scopes: input.scopes.clone(),
+                expires_at: input.expires_at,
+            })
+        })
+    }
+
+    /// Looks a key up (no expiry or scope check: faces decide).
+    pub fn find_key(&self, key: &str) -> EngineResult<Option<KeyRecord>> {
+        let state = self.lock();
+        let found = state
+            .conn
+            .prepare_cached(
+                "SELECT workspace_id, scopes, expires_at, demo FROM api_keys WHERE key = ?1",
+            )?
+            .query_row(params![key], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                ))
+            })
+            .optional()?;
+        let Some((workspace_id, scopes, expires_at_ms, demo)) = found else {
+            return Ok(None);
+        };
+        let workspace = load_workspace(&state.conn, &workspace_id)?;
+        Ok(Some(KeyRecord {
+            workspace,
+            scopes: serde_json::from_str(&scopes).unwrap_or_default(),
+            expires_at_ms,
+            demo,
+        }))
+    }
+
+    // ----- campaigns -----------------------------------------------------
+
+    /// Creates a campaign with its steps and prospects; `active` launches
+    /// it and `paused` launches then pauses it.
+    pub fn create_campaign(
+        &self,
+        workspace_id: &str,
+        seed: &CampaignSeed,
+    ) -> EngineResult<CampaignView> {
+        self.transact_and_rearm(|tx, now| {
+            let workspace = load_workspace(tx, workspace_id)?;
+            let id = match &seed.id {
+                Some(id) => {
+                    validate_campaign_id(workspace.dialect, id)?;
+                    id.clone()
+                }
+                None => new_campaign_id(tx, workspace.dialect)?,
+            };
+            let settings = seed.settings.clone().unwrap_or_default();
+            let inserted = tx.execute(
+                "INSERT INTO campaigns (id, workspace_id, name, description, status, created_at,
+                     updated_at, email_transit_ms, call_duration_ms, linkedin_ms, script_id)
+                 VALUES (?1, ?2, ?3, ?4, 'draft', ?5, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (id) DO NOTHING",
+                params![
+                    id,
+                    workspace_id,
+                    seed.name,
+                    seed.description,
+                    now,
+                    secs_to_ms(settings.email_transit_seconds),
+                    secs_to_ms(settings.call_duration_seconds),
+                    secs_to_ms(settings.linkedin_seconds),
+                    seed.script_id,
+                ],
+            )?;
+            if inserted == 0 {
+                return Err(EngineError::Conflict(format!("campaign {id:?} exists")));
+            }
+            for (position, step) in seed.steps.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO steps (campaign_id, position, channel, delay_ms, subject, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        id,
+                        position as i64,
+                        channel_str(step.channel),
+                        secs_to_ms(step.delay_seconds),
+                        step.subject,
+                        step.body
+                    ],
+                )?;
+            }
+            insert_prospects(tx, &id, &seed.prospects, now)?;
+            match seed.status.unwrap_or(EngineStatus::Draft) {
+                EngineStatus::Draft => {}
+                EngineStatus::Active => launch(tx, &id, now, EngineStatus::Active)?,
+                EngineStatus::PendingApproval => {
+                    set_status(tx, &id, EngineStatus::PendingApproval, now)?
+                }
+                status @ (EngineStatus::Paused | EngineStatus::Stopped) => {
+                    launch(tx, &id, now, EngineStatus::Active)?;
+                    set_status(tx, &id, status, now)?;
+                    tx.execute(
+                        "UPDATE campaigns SET paused_at = ?2 WHERE id = ?1",
+                        params![id, now],
+                    )?;
+                }
+                EngineStatus::Completed => set_status(tx, &id, EngineStatus::Completed, now)?,
+            }
+            load_campaign(tx, None, &id)
+        })
+    }
+
+    /// One campaign, within a workspace when one is given.
+    pub fn campaign(&self, workspace_id: Option<&str>, id: &str) -> EngineResult<CampaignView> {
+        self.transact(|tx, _| load_campaign(tx, workspace_id, id))
+    }
+
+    /// A page of a workspace's campaigns, oldest first.
+    pub fn list_campaigns(
+        &self,
+        workspace_id: &str,
+        from: PageFrom,
+        limit: u32,
+    ) -> EngineResult<Page<CampaignView>> {
+        self.transact(|tx, _| {
+            let seqs = page_seqs(tx, "campaigns", "workspace_id", workspace_id, from, limit)?;
+            let items = seqs
+                .into_iter()
+                .map(|(seq, id)| Ok((seq, load_campaign(tx, None, &id)?)))
+                .collect::<EngineResult<Vec<_>>>()?;
+            finish_page(tx, "campaigns", "workspace_id", workspace_id, items)
+        })
+    }
+
+    /// Launches a draft: it becomes active and first steps are queued.
+    pub fn launch(&self, workspace_id: Option<&str>, id: &str) -> EngineResult<CampaignView> {
+        self.transact_and_rearm(|tx, now| {
+            let campaign = load_campaign(tx, workspace_id, id)?;
+            if campaign.status != EngineStatus::Draft {
+                return Err(EngineError::WrongStatus {
+                    status: campaign.status,
+                });
+            }
+            launch(tx, id, now, EngineStatus::Active)?;
+            load_campaign(tx, None, id)
+        })
+    }
+
+    /// Pauses an active campaign: no new send starts; in-flight sends
+    /// complete. A paused campaign is an unchanged no-op; any other status
+    /// is `WrongStatus`. O(1) in queued sends unless `pause_prospects`.
+    pub fn pause(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        pause_prospects: bool,
+    ) -> EngineResult<Transition<CampaignView>> {
+        self.transact(|tx, now| {
+            let campaign = load_campaign(tx, Some(workspace_id), id)?;
+            let changed = match campaign.status {
+                EngineStatus::Active => {
+                    set_status(tx, id, EngineStatus::Paused, now)?;
+                    tx.execute(
+                        "UPDATE campaigns SET paused_at = ?2 WHERE id = ?1",
+                        params![id, now],
+                    )?;
+                    true
+                }
+                EngineStatus::Paused => false,
+                status => return Err(EngineError::WrongStatus { status }),
+            };
+            if pause_prospects {
+                tx.execute(
+                    "UPDATE prospects SET status = 'paused', updated_at = ?2
+                     WHERE campaign_id = ?1 AND status = 'active'",
+                    params![id, now],
+                )?;
+            }
+            let value = load_campaign(tx, None, id)?;
+            let in_flight = value.counters.in_flight;
+            Ok(Transition {
+                value,
+                changed,
+                in_flight,
+            })
+        })
+    }
+
+    /// Stops an active or paused campaign (Woodpecker's STOPPED).
+    pub fn stop(&self, workspace_id: &str, id: &str) -> EngineResult<Transition<CampaignView>> {
+        self.transact(|tx, now| {
+            let campaign = load_campaign(tx, Some(workspace_id), id)?;
+            let changed = match campaign.status {
+                EngineStatus::Active | EngineStatus::Paused | EngineStatus::PendingApproval => {
+                    set_status(tx, id, EngineStatus::Stopped, now)?;
+                    true
+                }
+                EngineStatus::Stopped => false,
+                status => return Err(EngineError::WrongStatus { status }),
+            };
+            let value = load_campaign(tx, None, id)?;
+            let in_flight = value.counters.in_flight;
+            Ok(Transition {
+                value,
+                changed,
+                in_flight,
+            })
+        })
+    }
+
+    /// Starts or resumes a campaign: a draft is launched (if allowed), a
+    /// paused or stopped one continues each prospect where it stopped, an
+    /// active one is an unchanged no-op.
+    pub fn start(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        options: StartOptions,
+    ) -> EngineResult<Transition<CampaignView>> {
+        self.transact_and_rearm(|tx, now| {
+            let campaign = load_campaign(tx, Some(workspace_id), id)?;
+            let target = if options.needs_approval {
+                EngineStatus::PendingApproval
+            } else {
+                EngineStatus::Active
+            };
+            let changed = match campaign.status {
+                EngineStatus::Draft if options.launch_drafts => {
+                    if campaign.steps.is_empty() {
+                        return Err(EngineError::NoSteps);
+                    }
+                    if campaign.prospect_count == 0 {
+                        return Err(EngineError::NoProspects);
+                    }
+                    launch(tx, id, now, target)?;
+                    true
+                }
+                EngineStatus::Paused | EngineStatus::Stopped => {
+                    set_status(tx, id, target, now)?;
+                    tx.execute(
+                        "UPDATE campaigns SET started_at = ?2 WHERE id = ?1",
+                        params![id, now],
+                    )?;
+                    true
+                }
+                EngineStatus::Active | EngineStatus::PendingApproval => false,
+                status => return Err(EngineError::WrongStatus { status }),
+            };
+            if options.resume_prospects {
+                tx.execute(
+                    "UPDATE prospects SET status = 'active', updated_at = ?2
+                     WHERE campaign_id = ?1 AND status = 'paused'",
+                    params![id, now],
+                )?;
+            }
+            let value = load_campaign(tx, None, id)?;
+            let in_flight = value.counters.in_flight;
+            Ok(Transition {
+                value,
+                changed,
+                in_flight,
+            })
+        })
+    }
+
+    /// Deletes a campaign that is not active.
+    pub fn delete_campaign(&self, workspace_id: &str, id: &str) -> EngineResult<CampaignView> {
+        self.transact(|tx, _| {
+            let campaign = load_campaign(tx, Some(workspace_id), id)?;
+            if campaign.status == EngineStatus::Active {
+                return Err(EngineError::WrongStatus {
+                    status: campaign.status,
+                });
+            }
+            tx.execute("DELETE FROM campaigns WHERE id = ?1", params![id])?;
+            Ok(campaign)
+        })
+    }
+
+    // ----- prospects -----------------------------------------------------
+
+    /// Enrolls prospects; in an active campaign their first step is queued.
+    pub fn add_prospects(
+        &self,
+        workspace_id: &str,
+        campaign_id: &str,
+        seeds: &[ProspectSeed],
+    ) -> EngineResult<Vec<ProspectView>> {
+        self.transact_and_rearm(|tx, now| {
+            let campaign = load_campaign(tx, Some(workspace_id), campaign_id)?;
+            let ids = insert_prospects(tx, campaign_id, seeds, now)?;
+            if campaign.launched_at.is_some() {
+                for id in &ids {
+                    queue_step(tx, campaign_id, id, 0, now)?;
+                }
+            }
+            ids.iter()
+                .map(|id| load_prospect(tx, Some(workspace_id), id))
+                .collect()
+        })
+    }
+
+    /// One prospect, within a workspace when one is given.
+    pub fn prospect(&self, workspace_id: Option<&str>, id: &str) -> EngineResult<ProspectView> {
+        self.transact(|tx, _| load_prospect(tx, workspace_id, id))
+    }
+
+    /// Every prospect of a campaign, in enrolment order.
+    pub fn campaign_prospects(
+        &self,
+        workspace_id: Option<&str>,
+        campaign_id: &str,
+    ) -> EngineResult<Vec<ProspectView>> {
+        self.transact(|tx, _| {
+            load_campaign(tx, workspace_id, campaign_id)?;
+            let mut stmt = tx.prepare_cached(&format!(
+                "{PROSPECT_SELECT} WHERE p.campaign_id = ?1 ORDER BY p.seq"
+            ))?;
+            let rows = stmt.query_map(params![campaign_id], prospect_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// A page of a workspace's prospects, optionally of one campaign.
+    pub fn list_prospects(
+        &self,
+        workspace_id: &str,
+        campaign_id: Option<&str>,
+        from: PageFrom,
+        limit: u32,
+    ) -> EngineResult<Page<ProspectView>> {
+        self.transact(|tx, _| {
+            let (column, key) = match campaign_id {
+                Some(campaign) => {
+                    load_campaign(tx, Some(workspace_id), campaign)?;
+                    ("campaign_id", campaign)
+                }
+                None => (
+                    "(SELECT workspace_id FROM campaigns c WHERE c.id = campaign_id)",
+                    workspace_id,
+                ),
+            };
+            let seqs = page_seqs(tx, "prospects", column, key, from, limit)?;
+            let items = seqs
+                .into_iter()
+                .map(|(seq, id)| Ok((seq, load_prospect(tx, None, &id)?)))
+                .collect::<EngineResult<Vec<_>>>()?;
+            finish_page(tx, "prospects", column, key, items)
+        })
+    }
+
+    /// Pauses (`paused = true`) or resumes one prospect. Already in the
+    /// target state is an unchanged no-op; a finished prospect is
+    /// `WrongProspectStatus`.
+    pub fn set_prospect_paused(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        paused: bool,
+    ) -> EngineResult<Transition<ProspectView>> {
+        self.transact_and_rearm(|tx, now| {
+            let prospect = load_prospect(tx, Some(workspace_id), id)?;
+            let (from, to) = if paused {
+                (ProspectState::Active, ProspectState::Paused)
+            } else {
+                (ProspectState::Paused, ProspectState::Active)
+            };
+            let changed = if prospect.status == from {
+                tx.execute(
+                    "UPDATE prospects SET status = ?2, updated_at = ?3 WHERE id = ?1",
+                    params![id, prospect_state_str(to), now],
+                )?;
+                true
+            } else if prospect.status == to {
+                false
+            } else {
+                return Err(EngineError::WrongProspectStatus {
+                    status: prospect.status,
+                });
+            };
+            let value = load_prospect(tx, None, id)?;
+            Ok(Transition {
+                value,
+                changed,
+                in_flight: 0,
+            })
+        })
+    }
+
+    // ----- sends ---------------------------------------------------------
+
+    /// The send log, in queue order.
+    pub fn list_sends(&self, query: &SendQuery) -> EngineResult<Vec<SendView>> {
+        let limit = i64::from(query.limit.unwrap_or(1000).clamp(1, 10_000));
+        self.transact(|tx, _| {
+            let after = query.after_id.unwrap_or(0);
+            let mut stmt = tx.prepare_cached(&format!(
+                "{SEND_SELECT} WHERE (?1 IS NULL OR campaign_id = ?1) AND id > ?2 ORDER BY id LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(params![query.campaign_id, after, limit], send_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+}
+
+// ----- dispatch ---------------------------------------------------------
+
+/// Runs every event due in `(from, to]` in time order; returns the time of
+/// the next event (or `i64::MAX` when nothing is pending).
+fn dispatch_until(tx: &Transaction<'_>, from: i64, to: i64) -> EngineResult<i64> {
+    let mut steps_cache: HashMap<String, Vec<(Channel, i64)>> = HashMap::new();
+    loop {
+        let completed = complete_in_flight(tx, to, &mut steps_cache)?;
+        let started = start_due(tx, from, to)?;
+        if completed == 0 && started == 0 {
+            break;
+        }
+    }
+    next_event(tx)
+}
+
+/// Completes in-flight sends whose time has come; queues next steps.
+fn complete_in_flight(
+    tx: &Transaction<'_>,
+    to: i64,
+    steps_cache: &mut HashMap<String, Vec<(Channel, i64)>>,
+) -> EngineResult<usize> {
+    let due: Vec<(i64, String, String, i64, i64)> = tx
+        .prepare_cached(
+            "SELECT id, campaign_id, prospect_id, position, completes_at FROM sends
+             WHERE state = 'in_flight' AND completes_at <= ?1
+             ORDER BY completes_at, id LIMIT ?2",
+        )?
+        .query_map(params![to, DISPATCH_BATCH], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut touched: HashMap<String, i64> = HashMap::new();
+    for (send_id, campaign_id, prospect_id, position, done_at) in &due {
+        tx.prepare_cached(
+            "UPDATE sends SET state = 'delivered', finished_at = completes_at WHERE id = ?1",
+        )?
+        .execute(params![send_id])?;
+        let steps = campaign_steps(tx, campaign_id, steps_cache)?;
+        let next = position + 1;
+        tx.prepare_cached("UPDATE prospects SET position = ?2, updated_at = ?3 WHERE id = ?1")?
+            .execute(params![prospect_id, next, done_at])?;
+        if let Some(&(channel, delay)) = usize::try_from(next).ok().and_then(|n| steps.get(n)) {
+            insert_send(tx, campaign_id, prospect_id, next, channel, done_at + delay)?;
+        } else {
+            tx.prepare_cached(
+                "UPDATE prospects SET status = 'completed' WHERE id = ?1 AND status = 'active'",
+            )?
+            .execute(params![prospect_id])?;
+        }
+        *touched.entry(campaign_id.clone()).or_default() += 1;
+    }
+    for (campaign_id, count) in &touched {
+        tx.prepare_cached(
+            "UPDATE campaigns SET in_flight = in_flight - ?2, delivered = delivered + ?2 WHERE id = ?1",
+        )?
+        .execute(params![campaign_id, count])?;
+        complete_campaign_if_done(tx, campaign_id)?;
+    }
+    Ok(due.len())
+}
+
+/// Starts queued sends that are due in active campaigns for active prospects.
+fn start_due(tx: &Transaction<'_>, from: i64, to: i64) -> EngineResult<usize> {
+    let campaigns: Vec<(String, i64, i64, i64)> = tx
+        .prepare_cached(
+            "SELECT id, email_transit_ms, call_duration_ms, linkedin_ms FROM campaigns
+             WHERE status = 'active' AND queued > 0",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut started_total = 0;
+    for (campaign_id, email_ms, call_ms, linkedin_ms) in campaigns {
+        let due: Vec<(i64, i64, String, String)> = tx
+            .prepare_cached(
+                "SELECT s.id, s.due_at, s.channel, s.prospect_id FROM sends s
+                 JOIN prospects p ON p.id = s.prospect_id
+                 WHERE s.campaign_id = ?1 AND s.state = 'queued' AND s.due_at <= ?2
+                   AND p.status = 'active'
+                 ORDER BY s.due_at, s.id LIMIT ?3",
+            )?
+            .query_map(params![campaign_id, to, DISPATCH_BATCH], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        for (send_id, due_at, channel, prospect_id) in &due {
+            let started = (*due_at).max(from);
+            let duration = match parse_channel(channel) {
+                Channel::Email => email_ms,
+                Channel::Call => call_ms,
+                Channel::Linkedin => linkedin_ms,
+            };
+            tx.prepare_cached(
+                "UPDATE sends SET state = 'in_flight', started_at = ?2, completes_at = ?3 WHERE id = ?1",
+            )?
+            .execute(params![send_id, started, started + duration])?;
+            tx.prepare_cached("UPDATE prospects SET last_sent_at = ?2 WHERE id = ?1")?
+                .execute(params![prospect_id, started])?;
+        }
+        if !due.is_empty() {
+            tx.prepare_cached(
+                "UPDATE campaigns SET queued = queued - ?2, in_flight = in_flight + ?2 WHERE id = ?1",
+            )?
+            .execute(params![campaign_id, due.len() as i64])?;
+        }
+        started_total += due.len();
+    }
+    Ok(started_total)
+}
+
+/// The earliest time anything can happen without a command.
+fn next_event(tx: &Transaction<'_>) -> EngineResult<i64> {
+    let in_flight: Option<i64> = tx
+        .prepare_cached("SELECT MIN(completes_at) FROM sends WHERE state = 'in_flight'")?
+        .query_row([], |r| r.get(0))?;
+    let queued: Option<i64> = tx
+        .prepare_cached(
+            "SELECT MIN(s.due_at) FROM campaigns c JOIN sends s ON s.campaign_id = c.id
+             JOIN prospects p ON p.id = s.prospect_id
+             WHERE c.status = 'active' AND c.queued > 0 AND s.state = 'queued' AND p.status = 'active'",
+        )?
+        .query_row([], |r| r.get(0))?;
+    Ok(in_flight
+        .into_iter()
+        .chain(queued)
+        .min()
+        .unwrap_or(i64::MAX))
+}
+
+fn campaign_steps<'a>(
+    tx: &Transaction<'_>,
+    campaign_id: &str,
+    cache: &'a mut HashMap<String, Vec<(Channel, i64)>>,
+) -> EngineResult<&'a Vec<(Channel, i64)>> {
+    if !cache.contains_key(campaign_id) {
+        let steps = tx
+            .prepare_cached(
+                "SELECT channel, delay_ms FROM steps WHERE campaign_id = ?1 ORDER BY position",
+            )?
+            .query_map(params![campaign_id], |r| {
+                Ok((parse_channel(&r.get::<_, String>(0)?), r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        cache.insert(campaign_id.to_string(), steps);
+    }
+    Ok(&cache[campaign_id])
+}
+
+fn complete_campaign_if_done(tx: &Transaction<'_>, campaign_id: &str) -> EngineResult<()> {
+    tx.prepare_cached(
+        "UPDATE campaigns SET status = 'completed'
+         WHERE id = ?1 AND status = 'active' AND queued = 0 AND in_flight = 0
+           AND EXISTS (SELECT 1 FROM prospects WHERE campaign_id = ?1)
+           AND NOT EXISTS (SELECT 1 FROM prospects WHERE campaign_id = ?1
+                           AND status IN ('active', 'paused'))",
+    )?
+    .execute(params![campaign_id])?;
+    Ok(())
+}
+
+/// Marks a campaign launched with `status` and queues every active
+/// prospect's next step.
+fn launch(tx: &Transaction<'_>, id: &str, now: i64, status: EngineStatus) -> EngineResult<()> {
+    tx.execute(
+        "UPDATE campaigns SET status = ?2, launched_at = COALESCE(launched_at, ?3), started_at = ?3,
+             updated_at = ?3 WHERE id = ?1",
+        params![id, status_str(status), now],
+    )?;
+    let prospects: Vec<(String, i64)> = tx
+        .prepare_cached("SELECT id, position FROM prospects WHERE campaign_id = ?1 ORDER BY seq")?
+        .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (prospect_id, position) in prospects {
+        queue_step(tx, id, &prospect_id, position, now)?;
+    }
+    Ok(())
+}
+
+/// Queues step `position` for a prospect, due its delay after `base`.
+fn queue_step(
+    tx: &Transaction<'_>,
+    campaign_id: &str,
+    prospect_id: &str,
+    position: i64,
+    base: i64,
+) -> EngineResult<()> {
+    let step: Option<(String, i64)> = tx
+        .prepare_cached(
+            "SELECT channel, delay_ms FROM steps WHERE campaign_id = ?1 AND position = ?2",
+        )?
+        .query_row(params![campaign_id, position], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    if let Some((channel, delay)) = step {
+        insert_send(
+            tx,
+            campaign_id,
+            prospect_id,
+            position,
+            parse_channel(&channel),
+            base + delay,
+        )?;
+    }
+    Ok(())
+}
+
+/// Inserts a queued send unless that (prospect, step) already has one.
+fn insert_send(
+    tx: &Transaction<'_>,
+    campaign_id: &str,
+    prospect_id: &str,
+    position: i64,
+    channel: Channel,
+    due_at: i64,
+) -> EngineResult<()> {
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO sends (campaign_id, prospect_id, position, channel, state, due_at)
+             VALUES (?1, ?2, ?3, ?4, 'queued', ?5) ON CONFLICT (prospect_id, position) DO NOTHING",
+        )?
+        .execute(params![
+            campaign_id,
+            prospect_id,
+            position,
+            channel_str(channel),
+            due_at
+        ])?;
+    if inserted > 0 {
+        tx.prepare_cached("UPDATE campaigns SET queued = queued + 1 WHERE id = ?1")?
+            .execute(params![campaign_id])?;
+    }
+    Ok(())
+}
+
+fn set_status(tx: &Transaction<'_>, id: &str, status: EngineStatus, now: i64) -> EngineResult<()> {
+    tx.prepare_cached("UPDATE campaigns SET status = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, status_str(status), now])?;
+    Ok(())
+}
+
+fn insert_prospects(
+    tx: &Transaction<'_>,
+    campaign_id: &str,
+    seeds: &[ProspectSeed],
+    now: i64,
+) -> EngineResult<Vec<String>> {
+    let mut ids = Vec::with_capacity(seeds.len());
+    for seed in seeds {
+        let id = seed
+            .id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO prospects (id, campaign_id, email, first_name, last_name, company,
+                     job_title, phone, linkedin_url, status, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
+                 ON CONFLICT (id) DO NOTHING",
+            )?
+            .execute(params![
+                id,
+                campaign_id,
+                seed.email,
+                seed.first_name,
+                seed.last_name,
+                seed.company,
+                seed.job_title,
+                seed.phone,
+                seed.linkedin_url,
+                prospect_state_str(seed.status.unwrap_or(ProspectState::Active)),
+                now
+            ])?;
+        if inserted == 0 {
+            return Err(EngineError::Conflict(format!("prospect {id:?} exists")));
+        }
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+// ----- paging -----------------------------------------------------------
+
+fn page_seqs(
+    tx: &Transaction<'_>,
+    table: &str,
+    column: &str,
+    key: &str,
+    from: PageFrom,
+    limit: u32,
+) -> EngineResult<Vec<(i64, String)>> {
+    let limit = i64::from(limit);
+    let (condition, order, bound) = match from {
+        PageFrom::Start => ("1 = 1 OR ?2 IS NULL", "ASC", 0),
+        PageFrom::After(seq) => ("seq > ?2", "ASC", seq),
+        PageFrom::Before(seq) => ("seq < ?2", "DESC", seq),
+    };
+    let sql = format!(
+        "SELECT seq, id FROM {table} WHERE {column} = ?1 AND ({condition}) ORDER BY seq {order} LIMIT ?3"
+    );
+    let mut rows: Vec<(i64, String)> = tx
+        .prepare_cached(&sql)?
+        .query_map(params![key, bound, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    rows.sort_by_key(|(seq, _)| *seq);
+    Ok(rows)
+}
+
+fn finish_page<T>(
+    tx: &Transaction<'_>,
+    table: &str,
+    column: &str,
+    key: &str,
+    items: Vec<(i64, T)>,
+) -> EngineResult<Page<T>> {
+    let exists = |condition: &str, seq: i64| -> EngineResult<bool> {
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM {table} WHERE {column} = ?1 AND seq {condition} ?2)"
+        );
+        Ok(tx
+            .prepare_cached(&sql)?
+            .query_row(params![key, seq], |r| r.get(0))?)
+    };
+    let (more_after, more_before) = match (items.first(), items.last()) {
+        (Some((first, _)), Some((last, _))) => (exists(">", *last)?, exists("<", *first)?),
+        _ => (false, false),
+    };
+    Ok(Page {
+        items,
+        more_after,
+        more_before,
+    })
+}
+
+// ----- loading ----------------------------------------------------------
+
+const WORKSPACE_SELECT: &str =
+    "SELECT id, dialect, name, per_minute, per_day, prospects_per_minute,
+    requires_approval, created_at FROM workspaces";
+
+fn workspace_from_row(r: &Row<'_>) -> rusqlite::Result<Workspace> {
+    Ok(Workspace {
+        id: r.get(0)?,
+        dialect: parse_dialect(&r.get::<_, String>(1)?),
+        name: r.get(2)?,
+        rate_limits: RateLimits {
+            per_minute: r.get(3)?,
+            per_day: r.get(4)?,
+            prospects_per_minute: r.get(5)?,
+        },
+        requires_approval: r.get(6)?,
+        created_at: Iso8601::from_millis(r.get(7)?),
+    })
+}
+
+fn load_workspace(conn: &Connection, id: &str) -> EngineResult<Workspace> {
+    conn.prepare_cached(&format!("{WORKSPACE_SELECT} WHERE id = ?1"))?
+        .query_row(params![id], workspace_from_row)
+        .optional()?
+        .ok_or(EngineError::WorkspaceNotFound)
+}
+
+fn load_campaign(
+    tx: &Transaction<'_>,
+    workspace_id: Option<&str>,
+    id: &str,
+) -> EngineResult<CampaignView> {
+    let campaign = tx
+        .prepare_cached(
+            "SELECT id, workspace_id, name, description, status, is_archived, created_at, updated_at,
+                 launched_at, paused_at, started_at, email_transit_ms, call_duration_ms, linkedin_ms,
+                 script_id, queued, in_flight, delivered, failed,
+                 (SELECT COUNT(*) FROM prospects p WHERE p.campaign_id = campaigns.id)
+             FROM campaigns WHERE id = ?1 AND (?2 IS NULL OR workspace_id = ?2)",
+        )?
+        .query_row(params![id, workspace_id], |r| {
+            let millis = |i: usize| -> rusqlite::Result<Option<Iso8601>> {
+                Ok(r.get::<_, Option<i64>>(i)?.map(Iso8601::from_millis))
+            };
+            Ok(CampaignView {
+                id: r.get(0)?,
+                workspace_id: r.get(1)?,
+                name: r.get(2)?,
+                description: r.get(3)?,
+                status: parse_status(&r.get::<_, String>(4)?),
+                is_archived: r.get(5)?,
+                created_at: Iso8601::from_millis(r.get(6)?),
+                updated_at: Iso8601::from_millis(r.get(7)?),
+                launched_at: millis(8)?,
+                paused_at: millis(9)?,
+                started_at: millis(10)?,
+                settings: CampaignSettings {
+                    email_transit_seconds: ms_to_secs(r.get(11)?),
+                    call_duration_seconds: ms_to_secs(r.get(12)?),
+                    linkedin_seconds: ms_to_secs(r.get(13)?),
+                },
+                script_id: r.get(14)?,
+                steps: Vec::new(),
+                prospect_count: r.get::<_, i64>(19)?.max(0) as u64,
+                counters: SendCounters {
+                    queued: r.get::<_, i64>(15)?.max(0) as u64,
+                    in_flight: r.get::<_, i64>(16)?.max(0) as u64,
+                    delivered: r.get::<_, i64>(17)?.max(0) as u64,
+                    failed: r.get::<_, i64>(18)?.max(0) as u64,
+                },
+            })
+        })
+        .optional()?;
+    let mut campaign = campaign.ok_or(EngineError::CampaignNotFound)?;
+    campaign.steps = tx
+        .prepare_cached(
+            "SELECT position, channel, delay_ms, subject, body FROM steps WHERE campaign_id = ?1
+             ORDER BY position",
+        )?
+        .query_map(params![id], |r| {
+            Ok(StepView {
+                position: r.get(0)?,
+                channel: parse_channel(&r.get::<_, String>(1)?),
+                delay_seconds: ms_to_secs(r.get(2)?),
+                subject: r.get(3)?,
+                body: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(campaign)
+}
+
+const PROSPECT_SELECT: &str = "SELECT p.id, p.campaign_id, p.email, p.first_name, p.last_name,
+    p.company, p.job_title, p.phone, p.linkedin_url, p.status, p.position, p.created_at,
+    p.updated_at, p.last_sent_at FROM prospects p";
+
+fn prospect_from_row(r: &Row<'_>) -> rusqlite::Result<ProspectView> {
+    Ok(ProspectView {
+        id: r.get(0)?,
+        campaign_id: r.get(1)?,
+        email: r.get(2)?,
+        first_name: r.get(3)?,
+        last_name: r.get(4)?,
+        company: r.get(5)?,
+        job_title: r.get(6)?,
+        phone: r.get(7)?,
+        linkedin_url: r.get(8)?,
+        status: parse_prospect_state(&r.get::<_, String>(9)?),
+        position: r.get(10)?,
+        created_at: Iso8601::from_millis(r.get(11)?),
+        updated_at: Iso8601::from_millis(r.get(12)?),
+        last_sent_at: r.get::<_, Option<i64>>(13)?.map(Iso8601::from_millis),
+    })
+}
+
+fn load_prospect(
+    tx: &Transaction<'_>,
+    workspace_id: Option<&str>,
+    id: &str,
+) -> EngineResult<ProspectView> {
+    tx.prepare_cached(&format!(
+        "{PROSPECT_SELECT} JOIN campaigns c ON c.id = p.campaign_id
+         WHERE p.id = ?1 AND (?2 IS NULL OR c.workspace_id = ?2)"
+    ))?
+    .query_row(params![id, workspace_id], prospect_from_row)
+    .optional()?
+    .ok_or(EngineError::ProspectNotFound)
+}
+
+const SEND_SELECT: &str = "SELECT id, campaign_id, prospect_id, position, channel, state, due_at,
+    started_at, completes_at, finished_at FROM sends";
+
+fn send_from_row(r: &Row<'_>) -> rusqlite::Result<SendView> {
+    let millis = |i: usize| -> rusqlite::Result<Option<Iso8601>> {
+        Ok(r.get::<_, Option<i64>>(i)?.map(Iso8601::from_millis))
+    };
+    Ok(SendView {
+        id: r.get(0)?,
+        campaign_id: r.get(1)?,
+        prospect_id: r.get(2)?,
+        step: r.get(3)?,
+        channel: parse_channel(&r.get::<_, String>(4)?),
+        state: parse_send_state(&r.get::<_, String>(5)?),
+        due_at: Iso8601::from_millis(r.get(6)?),
+        started_at: millis(7)?,
+        completes_at: millis(8)?,
+        finished_at: millis(9)?,
+    })
+}
+
+// ----- ids --------------------------------------------------------------
+
+/// Checks an explicit campaign id against the dialect's id format.
+fn validate_campaign_id(dialect: Dialect, id: &str) -> EngineResult<()> {
+    let ok = match dialect {
+        Dialect::Alta | Dialect::Voicegenie => uuid::Uuid::try_parse(id).is_ok(),
+        Dialect::Woodpecker => id.parse::<u64>().is_ok_and(|n| n > 0) && !id.starts_with('0'),
+        Dialect::Leadterra | Dialect::Leadlex => {
+            !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(EngineError::Invalid(format!(
+            "{id:?} is not a valid {dialect:?} campaign id"
+        )))
+    }
+}
+
+/// A fresh campaign id in the dialect's format.
+fn new_campaign_id(tx: &Transaction<'_>, dialect: Dialect) -> EngineResult<String> {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    Ok(match dialect {
+        Dialect::Alta | Dialect::Voicegenie => uuid::Uuid::new_v4().to_string(),
+        Dialect::Leadterra => format!("camp_{}", &random[..12]),
+        Dialect::Leadlex => format!("cmp_{}", &random[..12]),
+        Dialect::Woodpecker => {
+            let max: Option<i64> = tx.query_row(
+                "SELECT MAX(CAST(c.id AS INTEGER)) FROM campaigns c
+                 JOIN workspaces w ON w.id = c.workspace_id WHERE w.dialect = 'woodpecker'",
+                [],
+                |r| r.get(0),
+            )?;
+            (max.unwrap_or(100_000).max(100_000) + 1).to_string()
+        }
+    })
+}
+
+// ----- enum <-> text ----------------------------------------------------
+
+fn secs_to_ms(secs: u64) -> i64 {
+    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+fn ms_to_secs(ms: i64) -> u64 {
+    u64::try_from(ms / 1000).unwrap_or(0)
+}
+
+macro_rules! text_enum {
+    ($to:ident, $from:ident, $ty:ty, $default:expr, { $($variant:path => $text:literal),+ $(,)? }) => {
+        /// The stored text of the value.
+        pub fn $to(value: $ty) -> &'static str {
+            match value { $($variant => $text),+ }
+        }
+        fn $from(text: &str) -> $ty {
+            match text { $($text => $variant,)+ _ => $default }
+        }
+    };
+}
+
+text_enum!(dialect_str, parse_dialect, Dialect, Dialect::Alta, {
+    Dialect::Alta => "alta", Dialect::Voicegenie => "voicegenie", Dialect::Leadterra => "leadterra",
+    Dialect::Leadlex => "leadlex", Dialect::Woodpecker => "woodpecker",
+});
+text_enum!(status_str, parse_status, EngineStatus, EngineStatus::Draft, {
+    EngineStatus::Draft => "draft", EngineStatus::Active => "active", EngineStatus::Paused => "paused",
+    EngineStatus::Stopped => "stopped", EngineStatus::PendingApproval => "pending_approval",
+    EngineStatus::Completed => "completed",
+});
+text_enum!(channel_str, parse_channel, Channel, Channel::Email, {
+    Channel::Email => "email", Channel::Call => "call", Channel::Linkedin => "linkedin",
+});
+text_enum!(prospect_state_str, parse_prospect_state, ProspectState, ProspectState::Active, {
+    ProspectState::Active => "active", ProspectState::Paused => "paused",
+    ProspectState::Completed => "completed", ProspectState::Bounced => "bounced",
+    ProspectState::Replied => "replied",
+});
+text_enum!(send_state_str, parse_send_state, SendState, SendState::Queued, {
+    SendState::Queued => "queued", SendState::InFlight => "in_flight",
+    SendState::Delivered => "delivered", SendState::Failed => "failed",
+});
+
+/// A fresh virtual-clock engine over an in-memory database (tests).
+pub fn in_memory_virtual() -> Engine {
+    let conn =
+        crate::store::open(crate::store::Location::Memory).expect("in-memory database opens");
+    Engine::new(conn, Clock::virtual_at(VIRTUAL_EPOCH_MS)).expect("engine starts")
+}

@@ -1,0 +1,159 @@
+//! Rate limits per workspace and bucket, on the sandbox clock (so a
+//! virtual-clock test can exhaust a window and then advance past it).
+//! governor does the counting (GCRA: the full allowance as a burst, then
+//! one request back every `window / limit`).
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governor::clock::Clock as _;
+use governor::middleware::StateInformationMiddleware;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
+
+use crate::clock::Clock;
+
+type Limiter = RateLimiter<NotKeyed, InMemoryState, Clock, StateInformationMiddleware>;
+
+/// A limit: so many requests per window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Requests allowed per window.
+    pub requests: u32,
+    /// The window.
+    pub window: Duration,
+}
+
+impl Limit {
+    /// `requests` per minute.
+    pub fn per_minute(requests: u32) -> Self {
+        Self {
+            requests,
+            window: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The answer to one request's check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// Whether the request may proceed.
+    pub allowed: bool,
+    /// Requests allowed per window.
+    pub limit: u32,
+    /// Requests left now.
+    pub remaining: u32,
+    /// Seconds until the allowance is whole again.
+    pub reset_secs: u64,
+    /// Seconds until one more request is allowed (0 when allowed).
+    pub retry_after_secs: u64,
+    /// The window in seconds.
+    pub window_secs: u64,
+}
+
+/// Every live limiter, keyed by workspace and bucket name.
+pub struct RateLimiters {
+    clock: Clock,
+    limiters: Mutex<HashMap<(String, &'static str), (Limit, Arc<Limiter>)>>,
+}
+
+impl RateLimiters {
+    /// Limiters reading `clock`.
+    pub fn new(clock: Clock) -> Self {
+        Self {
+            clock,
+            limiters: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one request against `workspace`'s `bucket` under `limit`.
+    pub fn check(&self, workspace: &str, bucket: &'static str, limit: Limit) -> Decision {
+        let limiter = {
+            let mut limiters = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = limiters
+                .entry((workspace.to_string(), bucket))
+                .or_insert_with(|| (limit, Arc::new(self.limiter(limit))));
+            if entry.0 != limit {
+                *entry = (limit, Arc::new(self.limiter(limit)));
+            }
+            Arc::clone(&entry.1)
+        };
+        let per_request = limit.window.as_secs_f64() / f64::from(limit.requests.max(1));
+        let window_secs = limit.window.as_secs();
+        match limiter.check() {
+            Ok(snapshot) => {
+                let remaining = snapshot.remaining_burst_capacity();
+                let used = limit.requests.saturating_sub(remaining);
+                Decision {
+                    allowed: true,
+                    limit: limit.requests,
+                    remaining,
+                    reset_secs: (f64::from(used) * per_request).ceil() as u64,
+                    retry_after_secs: 0,
+                    window_secs,
+                }
+            }
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now());
+                Decision {
+                    allowed: false,
+                    limit: limit.requests,
+                    remaining: 0,
+                    reset_secs: window_secs,
+                    retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+                    window_secs,
+                }
+            }
+        }
+    }
+
+    /// Forgets every limiter of a workspace (its limits changed).
+    pub fn forget_workspace(&self, workspace: &str) {
+        let mut limiters = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
+        limiters.retain(|(ws, _), _| ws != workspace);
+    }
+
+    /// Forgets every limiter.
+    pub fn clear(&self) {
+        self.limiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    fn limiter(&self, limit: Limit) -> Limiter {
+        let burst = NonZeroU32::new(limit.requests.max(1)).expect("max(1) is non-zero");
+        let period = limit.window / burst.get();
+        let quota = Quota::with_period(period.max(Duration::from_nanos(1)))
+            .expect("period is non-zero")
+            .allow_burst(burst);
+        RateLimiter::direct_with_clock(quota, self.clock.clone()).with_middleware()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::VIRTUAL_EPOCH_MS;
+
+    #[test]
+    fn exhausts_then_recovers_on_the_virtual_clock() {
+        let clock = Clock::virtual_at(VIRTUAL_EPOCH_MS);
+        let limits = RateLimiters::new(clock.clone());
+        let limit = Limit::per_minute(3);
+        let first = limits.check("ws", "all", limit);
+        assert!(first.allowed);
+        assert_eq!((first.limit, first.remaining, first.reset_secs), (3, 2, 20));
+        assert!(limits.check("ws", "all", limit).allowed);
+        assert_eq!(limits.check("ws", "all", limit).remaining, 0);
+        let refused = limits.check("ws", "all", limit);
+        assert!(!refused.allowed);
+        assert_eq!(refused.retry_after_secs, 20);
+        // Another workspace has its own allowance.
+        assert!(limits.check("other", "all", limit).allowed);
+        clock.set_virtual(VIRTUAL_EPOCH_MS + 60_000);
+        assert_eq!(limits.check("ws", "all", limit).remaining, 2);
+    }
+}

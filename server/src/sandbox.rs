@@ -1,0 +1,237 @@
+//! The sandbox control API: set up and observe a world. No auth; it binds
+//! to loopback unless told otherwise.
+
+use campaign_api::sandbox::{
+    ApiKey, ApiKeyCreate, CampaignIdPath, CampaignSeed, CampaignView, ClockAdvance, ClockView,
+    FaultCreate, FaultView, Listing, ProspectView, RateLimits, SandboxApi, SendQuery, SendView,
+    Workspace, WorkspaceCreate, WorkspacePath,
+};
+use campaign_api::wire::Iso8601;
+use dropshot::{
+    HttpError, HttpResponseCreated, HttpResponseOk, HttpResponseUpdatedNoContent, Path, Query,
+    RequestContext, TypedBody,
+};
+
+use crate::app::FaceContext;
+use crate::engine::EngineError;
+
+/// The sandbox API implementation.
+pub enum SandboxApiImpl {}
+
+fn http_error(error: EngineError) -> HttpError {
+    let message = error.to_string();
+    match error {
+        EngineError::WorkspaceNotFound
+        | EngineError::CampaignNotFound
+        | EngineError::ProspectNotFound => HttpError::for_not_found(None, message),
+        EngineError::Invalid(_) | EngineError::NoProspects | EngineError::NoSteps => {
+            HttpError::for_bad_request(None, message)
+        }
+        EngineError::Conflict(_)
+        | EngineError::WrongStatus { .. }
+        | EngineError::WrongProspectStatus { .. }
+        | EngineError::ClockIsReal => {
+            HttpError::for_client_error(None, dropshot::ClientErrorStatusCode::CONFLICT, message)
+        }
+        EngineError::Storage(_) => HttpError::for_internal_error(message),
+    }
+}
+
+fn clock_view(cx: &FaceContext) -> ClockView {
+    let clock = cx.app.engine.clock();
+    ClockView {
+        mode: clock.mode(),
+        now: Iso8601::from_millis(clock.now_ms()),
+    }
+}
+
+impl SandboxApi for SandboxApiImpl {
+    type Context = FaceContext;
+
+    async fn reset_world(
+        rqctx: RequestContext<FaceContext>,
+    ) -> Result<HttpResponseUpdatedNoContent, HttpError> {
+        rqctx
+            .context()
+            .app
+            .reset()
+            .map_err(|e| HttpError::for_internal_error(format!("resetting: {e:#}")))?;
+        Ok(HttpResponseUpdatedNoContent())
+    }
+
+    async fn create_workspace(
+        rqctx: RequestContext<FaceContext>,
+        body: TypedBody<WorkspaceCreate>,
+    ) -> Result<HttpResponseCreated<Workspace>, HttpError> {
+        let workspace = rqctx
+            .context()
+            .app
+            .engine
+            .create_workspace(&body.into_inner())
+            .map_err(http_error)?;
+        Ok(HttpResponseCreated(workspace))
+    }
+
+    async fn list_workspaces(
+        rqctx: RequestContext<FaceContext>,
+    ) -> Result<HttpResponseOk<Listing<Workspace>>, HttpError> {
+        let items = rqctx
+            .context()
+            .app
+            .engine
+            .list_workspaces()
+            .map_err(http_error)?;
+        Ok(HttpResponseOk(Listing { items }))
+    }
+
+    async fn set_rate_limits(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<WorkspacePath>,
+        body: TypedBody<RateLimits>,
+    ) -> Result<HttpResponseOk<Workspace>, HttpError> {
+        let app = &rqctx.context().app;
+        let id = path.into_inner().workspace_id;
+        let limits = body.into_inner();
+        if [
+            limits.per_minute,
+            limits.per_day,
+            limits.prospects_per_minute,
+        ]
+        .contains(&Some(0))
+        {
+            return Err(HttpError::for_bad_request(
+                None,
+                "a rate limit must be at least 1".into(),
+            ));
+        }
+        let workspace = app
+            .engine
+            .set_rate_limits(&id, &limits)
+            .map_err(http_error)?;
+        app.limits.forget_workspace(&id);
+        Ok(HttpResponseOk(workspace))
+    }
+
+    async fn create_api_key(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<WorkspacePath>,
+        body: TypedBody<ApiKeyCreate>,
+    ) -> Result<HttpResponseCreated<ApiKey>, HttpError> {
+        let key = rqctx
+            .context()
+            .app
+            .engine
+            .create_api_key(&path.into_inner().workspace_id, &body.into_inner(), false)
+            .map_err(http_error)?;
+        Ok(HttpResponseCreated(key))
+    }
+
+    async fn create_campaign(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<WorkspacePath>,
+        body: TypedBody<CampaignSeed>,
+    ) -> Result<HttpResponseCreated<CampaignView>, HttpError> {
+        let campaign = rqctx
+            .context()
+            .app
+            .engine
+            .create_campaign(&path.into_inner().workspace_id, &body.into_inner())
+            .map_err(http_error)?;
+        Ok(HttpResponseCreated(campaign))
+    }
+
+    async fn get_campaign(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<CampaignIdPath>,
+    ) -> Result<HttpResponseOk<CampaignView>, HttpError> {
+        let campaign = rqctx
+            .context()
+            .app
+            .engine
+            .campaign(None, &path.into_inner().campaign_id)
+            .map_err(http_error)?;
+        Ok(HttpResponseOk(campaign))
+    }
+
+    async fn list_campaign_prospects(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<CampaignIdPath>,
+    ) -> Result<HttpResponseOk<Listing<ProspectView>>, HttpError> {
+        let items = rqctx
+            .context()
+            .app
+            .engine
+            .campaign_prospects(None, &path.into_inner().campaign_id)
+            .map_err(http_error)?;
+        Ok(HttpResponseOk(Listing { items }))
+    }
+
+    async fn launch_campaign(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<CampaignIdPath>,
+    ) -> Result<HttpResponseOk<CampaignView>, HttpError> {
+        let campaign = rqctx
+            .context()
+            .app
+            .engine
+            .launch(None, &path.into_inner().campaign_id)
+            .map_err(http_error)?;
+        Ok(HttpResponseOk(campaign))
+    }
+
+    async fn list_sends(
+        rqctx: RequestContext<FaceContext>,
+        query: Query<SendQuery>,
+    ) -> Result<HttpResponseOk<Listing<SendView>>, HttpError> {
+        let items = rqctx
+            .context()
+            .app
+            .engine
+            .list_sends(&query.into_inner())
+            .map_err(http_error)?;
+        Ok(HttpResponseOk(Listing { items }))
+    }
+
+    async fn get_clock(
+        rqctx: RequestContext<FaceContext>,
+    ) -> Result<HttpResponseOk<ClockView>, HttpError> {
+        Ok(HttpResponseOk(clock_view(rqctx.context())))
+    }
+
+    async fn advance_clock(
+        rqctx: RequestContext<FaceContext>,
+        body: TypedBody<ClockAdvance>,
+    ) -> Result<HttpResponseOk<ClockView>, HttpError> {
+        let advance = body.into_inner();
+        let by_ms = advance
+            .seconds
+            .saturating_mul(1000)
+            .saturating_add(advance.millis);
+        let by_ms =
+            i64::try_from(by_ms).map_err(|_| HttpError::for_bad_request(None, "too far".into()))?;
+        let cx = rqctx.context();
+        let engine_ref = std::sync::Arc::clone(&cx.app);
+        tokio::task::spawn_blocking(move || engine_ref.engine.advance_clock(by_ms))
+            .await
+            .map_err(|e| HttpError::for_internal_error(format!("advancing the clock: {e:#}")))?
+            .map_err(http_error)?;
+        Ok(HttpResponseOk(clock_view(cx)))
+    }
+
+    async fn inject_fault(
+        rqctx: RequestContext<FaceContext>,
+        body: TypedBody<FaultCreate>,
+    ) -> Result<HttpResponseCreated<FaultView>, HttpError> {
+        Ok(HttpResponseCreated(
+            rqctx.context().app.faults.arm(&body.into_inner()),
+        ))
+    }
+
+    async fn list_faults(
+        rqctx: RequestContext<FaceContext>,
+    ) -> Result<HttpResponseOk<Listing<FaultView>>, HttpError> {
+        Ok(HttpResponseOk(Listing {
+            items: rqctx.context().app.faults.list(),
+        }))
+    }
+}

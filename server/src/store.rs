@@ -1,0 +1,202 @@
+//! Storage: one embedded SQLite database, its schema migrations and its
+//! durability settings. The engine runs every command as one transaction on
+//! the connection opened here.
+//!
+//! Durability: WAL journal with `synchronous = NORMAL`. A commit is in the
+//! WAL (the operating system's page cache) before the server answers, so an
+//! acknowledged write survives a kill -9 of the process; only a power loss
+//! can take the last transactions (use `synchronous = FULL` for that, at a
+//! large cost in write latency).
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how
+/// many have run. Never edit one that has shipped: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the whole initial schema.
+    r#"
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE workspaces (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        dialect TEXT NOT NULL,
+        name TEXT NOT NULL,
+        per_minute INTEGER,
+        per_day INTEGER,
+        prospects_per_minute INTEGER,
+        requires_approval INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE api_keys (
+        key TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        scopes TEXT NOT NULL,
+        expires_at INTEGER,
+        demo INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE campaigns (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        description TEXT,
+        status TEXT NOT NULL,
+        is_archived INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        launched_at INTEGER,
+        paused_at INTEGER,
+        started_at INTEGER,
+        email_transit_ms INTEGER NOT NULL,
+        call_duration_ms INTEGER NOT NULL,
+        linkedin_ms INTEGER NOT NULL,
+        script_id TEXT,
+        queued INTEGER NOT NULL DEFAULT 0,
+        in_flight INTEGER NOT NULL DEFAULT 0,
+        delivered INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX campaigns_by_workspace ON campaigns(workspace_id, seq);
+    CREATE INDEX campaigns_by_status ON campaigns(status);
+    CREATE TABLE steps (
+        campaign_id TEXT NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        delay_ms INTEGER NOT NULL,
+        subject TEXT,
+        body TEXT,
+        PRIMARY KEY (campaign_id, position)
+    );
+    CREATE TABLE prospects (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        campaign_id TEXT NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        email TEXT,
+        first_name TEXT,
+        last_name TEXT,
+        company TEXT,
+        job_title TEXT,
+        phone TEXT,
+        linkedin_url TEXT,
+        status TEXT NOT NULL,
+        position INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        last_sent_at INTEGER
+    );
+    CREATE INDEX prospects_by_campaign ON prospects(campaign_id, status);
+    CREATE TABLE sends (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        campaign_id TEXT NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        prospect_id TEXT NOT NULL REFERENCES prospects(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        state TEXT NOT NULL,
+        due_at INTEGER NOT NULL,
+        started_at INTEGER,
+        completes_at INTEGER,
+        finished_at INTEGER,
+        UNIQUE (prospect_id, position)
+    );
+    CREATE INDEX sends_queued ON sends(campaign_id, due_at, id) WHERE state = 'queued';
+    CREATE INDEX sends_in_flight ON sends(completes_at, id) WHERE state = 'in_flight';
+    CREATE INDEX sends_by_campaign ON sends(campaign_id, id);
+    "#,
+];
+
+/// Where the database lives.
+#[derive(Debug, Clone)]
+pub enum Location<'a> {
+    /// A file `campaigns.sqlite3` in this directory (created if needed).
+    Dir(&'a Path),
+    /// In memory: gone when the process ends.
+    Memory,
+}
+
+/// Opens (creating and migrating as needed) the database.
+pub fn open(location: Location<'_>) -> anyhow::Result<Connection> {
+    use anyhow::Context;
+    let conn = match location {
+        Location::Dir(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating data directory {}", dir.display()))?;
+            let path = dir.join("campaigns.sqlite3");
+            let conn = Connection::open(&path)
+                .with_context(|| format!("opening database {}", path.display()))?;
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .context("enabling WAL")?;
+            conn.pragma_update(None, "synchronous", "NORMAL")
+                .context("setting synchronous")?;
+            conn
+        }
+        Location::Memory => Connection::open_in_memory().context("opening in-memory database")?,
+    };
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .context("enabling foreign keys")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    migrate(&conn)?;
+    Ok(conn)
+}
+
+/// Applies every migration not yet applied, each in its own transaction.
+fn migrate(conn: &Connection) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let applied: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let applied = usize::try_from(applied).unwrap_or(usize::MAX);
+    anyhow::ensure!(
+        applied <= MIGRATIONS.len(),
+        "database schema version {applied} is newer than this campaignd ({})",
+        MIGRATIONS.len()
+    );
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let version = index + 1;
+        conn.execute_batch(&format!(
+            "BEGIN; {sql}; PRAGMA user_version = {version}; COMMIT;"
+        ))
+        .with_context(|| format!("applying schema migration {version}"))?;
+    }
+    Ok(())
+}
+
+/// Deletes every row of every table (the schema stays).
+pub fn wipe(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "BEGIN;
+         DELETE FROM sends; DELETE FROM prospects; DELETE FROM steps;
+         DELETE FROM campaigns; DELETE FROM api_keys; DELETE FROM workspaces;
+         DELETE FROM meta;
+         COMMIT;",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_idempotent_and_recorded() {
+        let dir = std::env::temp_dir().join(format!("campaignd-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        {
+            let conn = open(Location::Dir(&dir)).unwrap();
+            conn.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')", [])
+                .unwrap();
+        }
+        let conn = open(Location::Dir(&dir)).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version as usize, MIGRATIONS.len());
+        let value: String = conn
+            .query_row("SELECT value FROM meta WHERE key = 'k'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(value, "v");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
