@@ -249,3 +249,16 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
         ticker,
     })
 }
+
+/// Starts every face on free loopback ports with an in-memory store and a
+/// virtual clock, logging nothing: what tests and the conformance suite use.
+pub async fn start_in_memory(demo: bool) -> anyhow::Result<Running> {
+    let options = Options {
+        port: 0,
+        bind: Ipv4Addr::LOCALHOST,
+        storage: Storage::Memory,
+        virtual_clock: true,
+        demo,
+    };
+    start(options, slog::Logger::root(slog::Discard, slog::o!())).await
+}

@@ -1,0 +1,739 @@
+//! The Alta face end to end: an in-process server (memory store, virtual
+//! clock) driven through the generated clients and, for malformed input,
+//! through raw HTTP.
+
+use campaign_client::{alta, sandbox};
+use campaignd::app::{Running, start_in_memory};
+use serde_json::{Value, json};
+
+const TOKEN: &str = "test_token";
+
+struct World {
+    running: Running,
+    sandbox: sandbox::Client,
+    alta: alta::Client,
+    http: reqwest::Client,
+}
+
+impl World {
+    async fn new() -> Self {
+        let running = start_in_memory(false).await.unwrap();
+        let sandbox = sandbox::Client::new(running.url("sandbox"));
+        sandbox
+            .create_workspace()
+            .body(sandbox::types::WorkspaceCreate {
+                id: Some("acme".into()),
+                dialect: sandbox::types::Dialect::Alta,
+                name: None,
+                requires_approval: false,
+            })
+            .send()
+            .await
+            .unwrap();
+        sandbox
+            .create_api_key()
+            .workspace_id("acme")
+            .body(sandbox::types::ApiKeyCreate {
+                key: TOKEN.into(),
+                scopes: vec![],
+                expires_at: None,
+            })
+            .send()
+            .await
+            .unwrap();
+        let origin = running.url("alta").trim_end_matches("/v1").to_string();
+        let alta =
+            alta::Client::new_with_client(&origin, campaign_client::bearer_client(TOKEN).unwrap());
+        Self {
+            running,
+            sandbox,
+            alta,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Seeds a campaign through the sandbox API (raw JSON keeps it short).
+    async fn seed(&self, body: Value) -> Value {
+        let response = self
+            .http
+            .post(format!(
+                "{}/workspaces/acme/campaigns",
+                self.running.url("sandbox")
+            ))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            201,
+            "seeding failed: {}",
+            response.text().await.unwrap()
+        );
+        response.json().await.unwrap()
+    }
+
+    async fn active_campaign(&self, id: &str) -> Value {
+        self.seed(json!({
+            "id": id,
+            "name": "Outbound",
+            "status": "active",
+            "steps": [{"channel": "email", "delaySeconds": 60}, {"channel": "call", "delaySeconds": 3600}],
+            "prospects": [{"email": "a@x.example"}, {"email": "b@x.example"}, {"email": "c@x.example"}]
+        }))
+        .await
+    }
+
+    /// Sends a raw request to the Alta face; returns status, headers, body.
+    async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let origin = self.running.url("alta").trim_end_matches("/v1").to_string();
+        let mut request = self
+            .http
+            .request(method.parse().unwrap(), format!("{origin}{path}"));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some((content_type, bytes)) = body {
+            request = request.header("content-type", content_type).body(bytes);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        (status, headers, body)
+    }
+}
+
+const CAMPAIGN: &str = "0b6f2a53-3c1e-4d4e-9a55-1f0a4f3b8c01";
+
+fn assert_alta_error(status: u16, body: &Value, expected_status: u16, expected_type: &str) {
+    assert_eq!(status, expected_status, "body: {body}");
+    let object = body
+        .as_object()
+        .unwrap_or_else(|| panic!("error body is not an object: {body}"));
+    assert_eq!(
+        object.len(),
+        2,
+        "Alta errors have exactly error and message: {body}"
+    );
+    assert_eq!(object["error"], expected_type, "body: {body}");
+    assert!(
+        object["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "body: {body}"
+    );
+}
+
+#[tokio::test]
+async fn pause_and_resume_through_the_generated_client() {
+    let world = World::new().await;
+    world.active_campaign(CAMPAIGN).await;
+    let id: uuid::Uuid = CAMPAIGN.parse().unwrap();
+
+    let paused = world
+        .alta
+        .pause_campaign()
+        .campaign_id(id)
+        .body(alta::types::PauseCampaignBody {
+            pause_prospects: Some(true),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paused.status, alta::types::CampaignStatus::Paused);
+    assert_eq!(
+        paused.object_type,
+        alta::types::CampaignObjectType::Campaign
+    );
+    assert_eq!(paused.headers()["ratelimit-limit"], "100");
+
+    let prospects = world
+        .alta
+        .list_prospects()
+        .campaign_id(CAMPAIGN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(prospects.data.len(), 3);
+    assert!(
+        prospects
+            .data
+            .iter()
+            .all(|p| p.status == alta::types::ProspectStatus::Paused)
+    );
+
+    // A second pause is a 200 no-op.
+    let again = world
+        .alta
+        .pause_campaign()
+        .campaign_id(id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status, alta::types::CampaignStatus::Paused);
+
+    let resumed = world
+        .alta
+        .resume_campaign()
+        .campaign_id(id)
+        .body(alta::types::ResumeCampaignBody {
+            resume_prospects: Some(true),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status, alta::types::CampaignStatus::Active);
+    let prospects = world
+        .alta
+        .list_prospects()
+        .campaign_id(CAMPAIGN)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        prospects
+            .data
+            .iter()
+            .all(|p| p.status == alta::types::ProspectStatus::Active)
+    );
+
+    let fetched = world
+        .alta
+        .get_campaign()
+        .campaign_id(id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.status, alta::types::CampaignStatus::Active);
+}
+
+#[tokio::test]
+async fn a_prospect_paused_on_its_own_stays_paused_across_a_campaign_resume() {
+    let world = World::new().await;
+    world.active_campaign(CAMPAIGN).await;
+    let id: uuid::Uuid = CAMPAIGN.parse().unwrap();
+    let prospects = world
+        .alta
+        .list_prospects()
+        .campaign_id(CAMPAIGN)
+        .send()
+        .await
+        .unwrap();
+    let lone = prospects.data[0].id;
+    let paused = world
+        .alta
+        .pause_prospect()
+        .prospect_id(lone)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paused.status, alta::types::ProspectStatus::Paused);
+    world
+        .alta
+        .pause_campaign()
+        .campaign_id(id)
+        .send()
+        .await
+        .unwrap();
+    world
+        .alta
+        .resume_campaign()
+        .campaign_id(id)
+        .send()
+        .await
+        .unwrap();
+    let after = world
+        .alta
+        .list_prospects()
+        .campaign_id(CAMPAIGN)
+        .send()
+        .await
+        .unwrap();
+    let statuses: Vec<_> = after.data.iter().map(|p| (p.id, p.status)).collect();
+    assert!(
+        statuses.contains(&(lone, alta::types::ProspectStatus::Paused)),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|(_, s)| *s == alta::types::ProspectStatus::Active)
+            .count(),
+        2
+    );
+    let resumed = world
+        .alta
+        .resume_prospect()
+        .prospect_id(lone)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status, alta::types::ProspectStatus::Active);
+}
+
+#[tokio::test]
+async fn the_optional_pause_body_may_be_absent_empty_or_empty_object() {
+    let world = World::new().await;
+    for (n, body) in [
+        None,
+        Some(("application/json", vec![])),
+        Some(("application/json", b"{}".to_vec())),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = format!("0b6f2a53-3c1e-4d4e-9a55-1f0a4f3b8c1{n}");
+        world.active_campaign(&id).await;
+        let (status, headers, campaign) = world
+            .raw(
+                "POST",
+                &format!("/v1/campaigns/{id}/pause"),
+                Some(TOKEN),
+                body,
+            )
+            .await;
+        assert_eq!(status, 200, "{campaign}");
+        assert_eq!(campaign["status"], "paused");
+        assert!(headers.contains_key("ratelimit-remaining"));
+        let (_, _, page) = world
+            .raw(
+                "GET",
+                &format!("/v1/prospects?campaignId={id}"),
+                Some(TOKEN),
+                None,
+            )
+            .await;
+        assert!(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["status"] == "active"),
+            "{page}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn malformed_requests_get_alta_errors_never_dropshot_bodies() {
+    let world = World::new().await;
+    world.active_campaign(CAMPAIGN).await;
+    let pause = format!("/v1/campaigns/{CAMPAIGN}/pause");
+    let json = |s: &str| Some(("application/json", s.as_bytes().to_vec()));
+
+    let (s, _, b) = world
+        .raw("POST", &pause, Some(TOKEN), json("{not json"))
+        .await;
+    assert_alta_error(s, &b, 400, "ValidationError");
+    let (s, _, b) = world
+        .raw(
+            "POST",
+            &pause,
+            Some(TOKEN),
+            json(r#"{"pauseProspects": "yes"}"#),
+        )
+        .await;
+    assert_alta_error(s, &b, 400, "ValidationError");
+    let (s, _, b) = world
+        .raw("POST", &pause, Some(TOKEN), json(r#"{"surprise": 1}"#))
+        .await;
+    assert_alta_error(s, &b, 400, "ValidationError");
+    let (s, _, b) = world
+        .raw("POST", "/v1/campaigns/not-a-uuid/pause", Some(TOKEN), None)
+        .await;
+    assert_alta_error(s, &b, 400, "ValidationError");
+    assert_eq!(
+        b["message"],
+        "campaignId must be a UUID, got \"not-a-uuid\""
+    );
+    let (s, _, b) = world
+        .raw(
+            "POST",
+            "/v1/campaigns/5d0f8a3e-0000-4000-8000-000000000000/pause",
+            Some(TOKEN),
+            None,
+        )
+        .await;
+    assert_alta_error(s, &b, 404, "NotFound");
+    assert_eq!(b["message"], "Resource not found");
+    let huge = format!(
+        r#"{{"pauseProspects": true, "pad": "{}"}}"#,
+        "x".repeat(200_000)
+    );
+    let (s, _, b) = world.raw("POST", &pause, Some(TOKEN), json(&huge)).await;
+    assert_alta_error(s, &b, 400, "ValidationError");
+    assert!(
+        b["message"].as_str().unwrap().contains("maximum size"),
+        "{b}"
+    );
+    let (s, _, b) = world.raw("POST", &pause, None, None).await;
+    assert_alta_error(s, &b, 401, "Unauthorized");
+    assert_eq!(b["message"], "Invalid API token");
+    let (s, _, b) = world.raw("POST", &pause, Some("wrong"), None).await;
+    assert_alta_error(s, &b, 401, "Unauthorized");
+    let (s, _, b) = world
+        .raw(
+            "POST",
+            "/v1/campaigns",
+            Some(TOKEN),
+            json(r#"{"name": ""}"#),
+        )
+        .await;
+    assert_alta_error(s, &b, 400, "ValidationError");
+    let long = format!(r#"{{"name": "{}"}}"#, "n".repeat(256));
+    let (s, _, b) = world
+        .raw("POST", "/v1/campaigns", Some(TOKEN), json(&long))
+        .await;
+    assert_alta_error(s, &b, 400, "ValidationError");
+    let (s, _, b) = world
+        .raw("GET", "/v1/campaigns?limit=0", Some(TOKEN), None)
+        .await;
+    assert_alta_error(s, &b, 400, "ValidationError");
+    let (s, _, b) = world
+        .raw("GET", "/v1/campaigns?limit=abc", Some(TOKEN), None)
+        .await;
+    assert_alta_error(s, &b, 400, "ValidationError");
+
+    // Nothing stored was touched by any of it.
+    let campaign = world
+        .alta
+        .get_campaign()
+        .campaign_id(CAMPAIGN.parse::<uuid::Uuid>().unwrap())
+        .send()
+        .await;
+    assert_eq!(
+        campaign.unwrap().status,
+        alta::types::CampaignStatus::Active
+    );
+}
+
+#[tokio::test]
+async fn pausing_a_draft_is_a_validation_error_and_the_campaign_is_unchanged() {
+    let world = World::new().await;
+    let created = world
+        .alta
+        .create_campaign()
+        .body(alta::types::CampaignCreate {
+            name: "Draft".into(),
+            description: None,
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status, alta::types::CampaignStatus::Draft);
+    let (s, _, b) = world
+        .raw(
+            "POST",
+            &format!("/v1/campaigns/{}/pause", created.id),
+            Some(TOKEN),
+            None,
+        )
+        .await;
+    assert_alta_error(s, &b, 400, "ValidationError");
+    assert_eq!(b["message"], "Campaign is not active");
+    let (s, _, b) = world
+        .raw(
+            "POST",
+            &format!("/v1/campaigns/{}/resume", created.id),
+            Some(TOKEN),
+            None,
+        )
+        .await;
+    assert_alta_error(s, &b, 400, "ValidationError");
+    assert_eq!(b["message"], "Campaign is not paused");
+}
+
+#[tokio::test]
+async fn the_rate_limit_answers_429_with_headers_and_recovers_on_the_clock() {
+    let world = World::new().await;
+    world
+        .sandbox
+        .set_rate_limits()
+        .workspace_id("acme")
+        .body(sandbox::types::RateLimits {
+            per_minute: Some(3),
+            per_day: None,
+            prospects_per_minute: None,
+        })
+        .send()
+        .await
+        .unwrap();
+    for remaining in [2, 1, 0] {
+        let (s, h, _) = world.raw("GET", "/v1/campaigns", Some(TOKEN), None).await;
+        assert_eq!(s, 200);
+        assert_eq!(h["ratelimit-remaining"], remaining.to_string().as_str());
+        assert_eq!(h["ratelimit-policy"], "3;w=60");
+    }
+    let (s, h, b) = world.raw("GET", "/v1/campaigns", Some(TOKEN), None).await;
+    assert_alta_error(s, &b, 429, "TooManyRequests");
+    assert_eq!(
+        b["message"],
+        "Rate limit exceeded. Please retry after 60 seconds."
+    );
+    assert_eq!(h["retry-after"], "20");
+    assert_eq!(h["ratelimit-remaining"], "0");
+    world
+        .sandbox
+        .advance_clock()
+        .body(sandbox::types::ClockAdvance {
+            seconds: 60,
+            millis: 0,
+        })
+        .send()
+        .await
+        .unwrap();
+    let (s, _, _) = world.raw("GET", "/v1/campaigns", Some(TOKEN), None).await;
+    assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn cursor_pagination_walks_forward_and_back_and_rejects_changed_filters() {
+    let world = World::new().await;
+    for n in 0..23 {
+        world
+            .alta
+            .create_campaign()
+            .body(alta::types::CampaignCreate {
+                name: format!("c{n:02}"),
+                description: None,
+            })
+            .send()
+            .await
+            .unwrap();
+    }
+    let first = world.alta.list_campaigns().send().await.unwrap();
+    assert_eq!(first.data.len(), 10);
+    assert!(first.has_more && first.previous.is_none());
+    let second = world
+        .alta
+        .list_campaigns()
+        .cursor(first.next.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.data[0].name, "c10");
+    let third = world
+        .alta
+        .list_campaigns()
+        .cursor(second.next.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(third.data.len(), 3);
+    assert!(!third.has_more && third.next.is_none());
+    let back = world
+        .alta
+        .list_campaigns()
+        .cursor(third.previous.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        back.data.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+        second
+            .data
+            .iter()
+            .map(|c| c.name.clone())
+            .collect::<Vec<_>>()
+    );
+
+    world.active_campaign(CAMPAIGN).await;
+    let prospects = world
+        .alta
+        .list_prospects()
+        .campaign_id(CAMPAIGN)
+        .limit(1)
+        .send()
+        .await
+        .unwrap();
+    let (s, _, b) = world
+        .raw(
+            "GET",
+            &format!("/v1/prospects?cursor={}", prospects.next.clone().unwrap()),
+            Some(TOKEN),
+            None,
+        )
+        .await;
+    assert_alta_error(s, &b, 400, "ValidationError");
+    assert_eq!(
+        b["message"],
+        "filters must not change between pages of a cursor"
+    );
+}
+
+#[tokio::test]
+async fn adding_prospects_validates_and_queues_the_first_step() {
+    let world = World::new().await;
+    world.active_campaign(CAMPAIGN).await;
+    let path = format!("/v1/campaigns/{CAMPAIGN}/prospects");
+    let json = |v: Value| Some(("application/json", serde_json::to_vec(&v).unwrap()));
+    let too_many: Vec<Value> = (0..21)
+        .map(|n| json!({"email": format!("p{n}@x.example")}))
+        .collect();
+    let (s, _, b) = world
+        .raw(
+            "POST",
+            &path,
+            Some(TOKEN),
+            json(json!({"prospects": too_many})),
+        )
+        .await;
+    assert_alta_error(s, &b, 400, "ValidationError");
+    let (s, _, b) = world
+        .raw(
+            "POST",
+            &path,
+            Some(TOKEN),
+            json(json!({"prospects": [{"firstName": "Ann"}]})),
+        )
+        .await;
+    assert_alta_error(s, &b, 400, "ValidationError");
+    let (s, _, b) = world
+        .raw(
+            "POST",
+            &path,
+            Some(TOKEN),
+            json(json!({"prospects": [{"firstName": "Ann", "lastName": "Lee", "company": "Acme"}, {"phone": "+15550100"}]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["data"].as_array().unwrap().len(), 2);
+    let campaign = world
+        .sandbox
+        .get_campaign()
+        .campaign_id(CAMPAIGN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(campaign.prospect_count, 5);
+    assert_eq!(campaign.counters.queued, 5);
+}
+
+#[tokio::test]
+async fn every_face_serves_its_checked_in_document() {
+    let world = World::new().await;
+    for (face, file) in [("sandbox", "sandbox.json"), ("alta", "alta.json")] {
+        let origin = world.running.url(face).trim_end_matches("/v1").to_string();
+        let served: Value = world
+            .http
+            .get(format!("{origin}/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../openapi")
+            .join(file);
+        let checked_in: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        assert_eq!(served, checked_in, "{face}");
+    }
+}
+
+#[tokio::test]
+async fn the_send_log_follows_the_virtual_clock() {
+    let world = World::new().await;
+    world.active_campaign(CAMPAIGN).await;
+    let sends = world
+        .sandbox
+        .list_sends()
+        .campaign_id(CAMPAIGN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sends.items.len(), 3);
+    assert!(
+        sends
+            .items
+            .iter()
+            .all(|s| s.state == sandbox::types::SendState::Queued)
+    );
+    // Step 0 is due after 60 s and an email is in transit for 30 s.
+    world
+        .sandbox
+        .advance_clock()
+        .body(sandbox::types::ClockAdvance {
+            seconds: 60,
+            millis: 0,
+        })
+        .send()
+        .await
+        .unwrap();
+    let campaign = world
+        .sandbox
+        .get_campaign()
+        .campaign_id(CAMPAIGN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (campaign.counters.queued, campaign.counters.in_flight),
+        (0, 3)
+    );
+    world
+        .sandbox
+        .advance_clock()
+        .body(sandbox::types::ClockAdvance {
+            seconds: 30,
+            millis: 0,
+        })
+        .send()
+        .await
+        .unwrap();
+    let campaign = world
+        .sandbox
+        .get_campaign()
+        .campaign_id(CAMPAIGN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (campaign.counters.delivered, campaign.counters.queued),
+        (3, 3)
+    );
+    // The call step comes an hour later and lasts 180 s; then the campaign completes.
+    world
+        .sandbox
+        .advance_clock()
+        .body(sandbox::types::ClockAdvance {
+            seconds: 3600 + 180,
+            millis: 0,
+        })
+        .send()
+        .await
+        .unwrap();
+    let campaign = world
+        .sandbox
+        .get_campaign()
+        .campaign_id(CAMPAIGN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(campaign.counters.delivered, 6);
+    assert_eq!(campaign.status, sandbox::types::EngineStatus::Completed);
+    let sends = world
+        .sandbox
+        .list_sends()
+        .campaign_id(CAMPAIGN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sends.items.len(), 6);
+    assert!(
+        sends
+            .items
+            .iter()
+            .all(|s| s.state == sandbox::types::SendState::Delivered)
+    );
+}
