@@ -308,12 +308,19 @@ fn page_limit(limit: Option<u32>) -> Result<u32, Failure> {
     }
 }
 
-/// `(data, hasMore, next, previous)` of a page.
+/// The wire fields of a page: `data`, `hasMore`, `next`, `previous`.
+struct PageParts<W> {
+    data: Vec<W>,
+    has_more: bool,
+    next: Option<String>,
+    previous: Option<String>,
+}
+
 fn page_parts<T, W>(
     page: Page<T>,
     filter: &str,
     wire: impl Fn(&T) -> Result<W, Failure>,
-) -> Result<(Vec<W>, bool, Option<String>, Option<String>), Failure> {
+) -> Result<PageParts<W>, Failure> {
     let next = page
         .items
         .last()
@@ -329,7 +336,12 @@ fn page_parts<T, W>(
         .iter()
         .map(|(_, item)| wire(item))
         .collect::<Result<_, _>>()?;
-    Ok((data, page.more_after, next, previous))
+    Ok(PageParts {
+        data,
+        has_more: page.more_after,
+        next,
+        previous,
+    })
 }
 
 fn page_from(cursor: Option<&str>, filter: &str) -> Result<PageFrom, Failure> {
@@ -378,7 +390,12 @@ impl AltaApi for AltaApiImpl {
                 .engine
                 .list_campaigns(&caller.workspace.id, from, limit)
                 .map_err(|e| Failure::engine(e, "Campaigns cannot be listed"))?;
-            let (data, has_more, next, previous) = page_parts(page, "", campaign_wire)?;
+            let PageParts {
+                data,
+                has_more,
+                next,
+                previous,
+            } = page_parts(page, "", campaign_wire)?;
             Ok(CampaignPage {
                 data,
                 has_more,
@@ -521,7 +538,12 @@ impl AltaApi for AltaApiImpl {
                 .engine
                 .list_prospects(&caller.workspace.id, campaign.as_deref(), from, limit)
                 .map_err(|e| Failure::engine(e, "Prospects cannot be listed"))?;
-            let (data, has_more, next, previous) = page_parts(page, &filter, prospect_wire)?;
+            let PageParts {
+                data,
+                has_more,
+                next,
+                previous,
+            } = page_parts(page, &filter, prospect_wire)?;
             Ok(ProspectPage {
                 data,
                 has_more,

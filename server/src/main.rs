@@ -39,6 +39,7 @@ enum Command {
     /// Serve the sandbox API on PORT and each vendor face on the ports after it.
     Serve {
         /// Port of the sandbox control API; Alta is PORT+1 (later faces follow).
+        /// 0 gives every API a free port of its own (the table shows which).
         #[arg(long, short, default_value_t = 7070, env = "CAMPAIGND_PORT")]
         port: u16,
         /// Directory of the SQLite database (default: the per-user data directory).
@@ -119,7 +120,7 @@ async fn main() -> anyhow::Result<()> {
         if demo { "; demo world loaded" } else { "" }
     );
     println!();
-    println!("  {:<10} {:<34} {}", "API", "base URL", "document");
+    println!("  {:<10} {:<34} document", "API", "base URL");
     for face in &running.faces {
         println!(
             "  {:<10} {:<34} http://{}/openapi.json",

@@ -16,6 +16,8 @@ use governor::{Quota, RateLimiter};
 use crate::clock::Clock;
 
 type Limiter = RateLimiter<NotKeyed, InMemoryState, Clock, StateInformationMiddleware>;
+/// Live limiters by (workspace, bucket), with the limit each was built for.
+type LimiterMap = HashMap<(String, &'static str), (Limit, Arc<Limiter>)>;
 
 /// A limit: so many requests per window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +58,7 @@ pub struct Decision {
 /// Every live limiter, keyed by workspace and bucket name.
 pub struct RateLimiters {
     clock: Clock,
-    limiters: Mutex<HashMap<(String, &'static str), (Limit, Arc<Limiter>)>>,
+    limiters: Mutex<LimiterMap>,
 }
 
 impl RateLimiters {

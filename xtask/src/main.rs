@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod ci;
 mod openapi;
 
 #[derive(Parser)]
@@ -27,6 +28,9 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Run everything CI runs: fmt --check, clippy -D warnings, openapi
+    /// check, and the whole test suite.
+    Ci,
 }
 
 /// The workspace root (xtask lives one level below it).
@@ -40,5 +44,6 @@ pub fn project_root() -> PathBuf {
 fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().task {
         Task::Openapi { args } => openapi::run(args),
+        Task::Ci => ci::run(),
     }
 }

@@ -1,0 +1,262 @@
+//! Acknowledged writes survive a kill -9 of the process: a real `campaignd`
+//! child process is killed (SIGKILL) and restarted on the same data
+//! directory.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    sandbox: String,
+    alta: String,
+}
+
+impl Server {
+    /// Starts `campaignd serve` on free ports over `data_dir`.
+    fn start(data_dir: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_campaignd"))
+            .args(["serve", "--port", "0", "--clock", "virtual", "--data-dir"])
+            .arg(data_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("campaignd starts");
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let (mut sandbox, mut alta) = (None, None);
+        for line in stdout.lines() {
+            let line = line.unwrap();
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            match fields.as_slice() {
+                ["sandbox", url, ..] => sandbox = Some(url.to_string()),
+                ["alta", url, ..] => alta = Some(url.to_string()),
+                _ => {}
+            }
+            if sandbox.is_some() && alta.is_some() {
+                break;
+            }
+        }
+        Self {
+            child,
+            sandbox: sandbox.expect("sandbox URL printed"),
+            alta: alta.expect("alta URL printed"),
+        }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    fn kill_9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("campaignd-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+async fn post(
+    http: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: Value,
+) -> (u16, Value) {
+    let mut request = http.post(url).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn seed_world(http: &reqwest::Client, server: &Server) {
+    let (s, _) = post(
+        http,
+        format!("{}/workspaces", server.sandbox),
+        None,
+        json!({"id": "acme", "dialect": "alta"}),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, _) = post(
+        http,
+        format!("{}/workspaces/acme/keys", server.sandbox),
+        None,
+        json!({"key": "tok"}),
+    )
+    .await;
+    assert_eq!(s, 201);
+    // The writer below sends far more than 100 requests in a virtual minute.
+    let response = http
+        .put(format!("{}/workspaces/acme/rate-limits", server.sandbox))
+        .json(&json!({"perMinute": 1_000_000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (s, _) = post(
+        http,
+        format!("{}/workspaces/acme/campaigns", server.sandbox),
+        None,
+        json!({
+            "id": "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+            "name": "Durable",
+            "status": "active",
+            "steps": [{"channel": "email", "delaySeconds": 10}, {"channel": "email", "delaySeconds": 10}],
+            "prospects": [{"email": "a@x.example"}, {"email": "b@x.example"}]
+        }),
+    )
+    .await;
+    assert_eq!(s, 201);
+}
+
+#[tokio::test]
+async fn state_and_clock_survive_kill_9() {
+    let dir = temp_dir("kill9");
+    let http = reqwest::Client::new();
+    let server = Server::start(&dir);
+    seed_world(&http, &server).await;
+    // Step 0 starts at +10 s and is in transit for 30 s: at +20 s both sends are in flight.
+    let (s, _) = post(
+        &http,
+        format!("{}/clock/advance", server.sandbox),
+        None,
+        json!({"seconds": 20}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let campaign = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+    let (s, paused) = post(
+        &http,
+        format!("{}/campaigns/{campaign}/pause", server.alta),
+        Some("tok"),
+        json!({"pauseProspects": false}),
+    )
+    .await;
+    assert_eq!(s, 200, "{paused}");
+    server.kill_9();
+
+    let server = Server::start(&dir);
+    let clock: Value = http
+        .get(format!("{}/clock", server.sandbox))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        clock["now"], "2026-01-05T09:00:20Z",
+        "the virtual clock is durable"
+    );
+    let view: Value = http
+        .get(format!("{}/campaigns/{campaign}", server.sandbox))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["status"], "paused");
+    assert_eq!(
+        view["counters"]["inFlight"], 2,
+        "in-flight sends keep their completion time"
+    );
+    // The documented restart rule: in-flight sends complete on schedule.
+    let (s, _) = post(
+        &http,
+        format!("{}/clock/advance", server.sandbox),
+        None,
+        json!({"seconds": 30}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let view: Value = http
+        .get(format!("{}/campaigns/{campaign}", server.sandbox))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["counters"]["delivered"], 2);
+    assert_eq!(
+        view["counters"]["queued"], 2,
+        "next steps are held while paused"
+    );
+    server.kill_9();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn every_acknowledged_create_survives_a_kill_at_a_random_point() {
+    let dir = temp_dir("kill9-random");
+    let http = reqwest::Client::new();
+    let mut acknowledged: Vec<String> = Vec::new();
+    // A fixed-seed LCG picks the kill points: random, yet repeatable.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next_delay = || {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        Duration::from_millis(50 + (seed >> 33) % 250)
+    };
+    for round in 0..3 {
+        let server = Server::start(&dir);
+        if round == 0 {
+            seed_world(&http, &server).await;
+        }
+        let writer = {
+            let http = http.clone();
+            let alta = server.alta.clone();
+            tokio::spawn(async move {
+                let mut acked = Vec::new();
+                for n in 0.. {
+                    let sent = http
+                        .post(format!("{alta}/campaigns"))
+                        .bearer_auth("tok")
+                        .json(&json!({"name": format!("r{round}-{n}")}))
+                        .send()
+                        .await;
+                    let Ok(response) = sent else { break };
+                    let Ok(body) = response.json::<Value>().await else {
+                        break;
+                    };
+                    let id = body["id"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("not a campaign: {body}"));
+                    acked.push(id.to_string());
+                }
+                acked
+            })
+        };
+        tokio::time::sleep(next_delay()).await;
+        server.kill_9();
+        let acked = writer.await.unwrap();
+        assert!(
+            !acked.is_empty(),
+            "round {round} acknowledged nothing before the kill"
+        );
+        acknowledged.extend(acked);
+    }
+    let server = Server::start(&dir);
+    for id in &acknowledged {
+        let response = http
+            .get(format!("{}/campaigns/{id}", server.sandbox))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            200,
+            "acknowledged campaign {id} was lost"
+        );
+    }
+    server.kill_9();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,43 @@
+//! `cargo xtask ci`: everything CI checks, in order, stopping at the first
+//! failure: formatting, clippy, the OpenAPI documents, the whole test suite.
+
+use std::process::{Command, ExitCode};
+
+use anyhow::Context;
+
+/// One step: a name and the cargo arguments that run it.
+const STEPS: &[(&str, &[&str])] = &[
+    ("format", &["fmt", "--all", "--check"]),
+    (
+        "clippy",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ),
+    ("openapi", &["xtask", "openapi", "check"]),
+    ("tests", &["test", "--workspace"]),
+];
+
+/// Runs every step.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    for (name, args) in STEPS {
+        eprintln!("==> {name}: cargo {}", args.join(" "));
+        let status = Command::new(&cargo)
+            .args(*args)
+            .current_dir(crate::project_root())
+            .status()
+            .with_context(|| format!("running cargo for step {name}"))?;
+        if !status.success() {
+            eprintln!("==> {name} FAILED ({status})");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    eprintln!("==> all checks passed");
+    Ok(ExitCode::SUCCESS)
+}
