@@ -3,6 +3,8 @@
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
+use std::io::Write as _;
+
 use anyhow::Context as _;
 use campaignd::app::{self, Storage};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -110,8 +112,10 @@ async fn main() -> anyhow::Result<()> {
         demo,
     };
     let running = app::start(options, log).await?;
-    println!(
-        "campaignd is serving (data: {where_data}; clock: {}{})",
+    // A closed stdout must not stop the server: write the banner once and
+    // ignore failures instead of letting println! panic.
+    let mut banner = format!(
+        "campaignd is serving (data: {where_data}; clock: {}{})\n\n",
         if clock == ClockArg::Virtual {
             "virtual"
         } else {
@@ -119,14 +123,17 @@ async fn main() -> anyhow::Result<()> {
         },
         if demo { "; demo world loaded" } else { "" }
     );
-    println!();
-    println!("  {:<10} {:<34} document", "API", "base URL");
+    banner.push_str(&format!("  {:<10} {:<34} document\n", "API", "base URL"));
     for face in &running.faces {
-        println!(
-            "  {:<10} {:<34} http://{}/openapi.json",
+        banner.push_str(&format!(
+            "  {:<10} {:<34} http://{}/openapi.json\n",
             face.name, face.base_url, face.addr
-        );
+        ));
     }
-    println!();
+    banner.push('\n');
+    let mut stdout = std::io::stdout();
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
     running.wait().await
 }

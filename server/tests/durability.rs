@@ -25,9 +25,9 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("campaignd starts");
-        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
         let (mut sandbox, mut alta) = (None, None);
-        for line in stdout.lines() {
+        for line in stdout.by_ref() {
             let line = line.unwrap();
             let fields: Vec<&str> = line.split_whitespace().collect();
             match fields.as_slice() {
@@ -39,6 +39,8 @@ impl Server {
                 break;
             }
         }
+        // Keep draining stdout so the child never writes into a closed pipe.
+        std::thread::spawn(move || stdout.for_each(drop));
         Self {
             child,
             sandbox: sandbox.expect("sandbox URL printed"),
