@@ -107,18 +107,13 @@ impl Running {
     }
 
     /// Waits until any server stops (they do not stop on their own).
-    pub async fn wait(self) -> anyhow::Result<()> {
-        let (tx, mut rx) = tokio::sync::mpsc::channel(self.servers.len().max(1));
-        for server in self.servers {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let _ = tx.send(server.await).await;
-            });
-        }
-        match rx.recv().await {
-            Some(result) => result.map_err(|e| anyhow::anyhow!("a server stopped: {e}")),
-            None => Ok(()),
-        }
+    pub async fn wait_ref(&self) -> anyhow::Result<()> {
+        let waits = self
+            .servers
+            .iter()
+            .map(|server| Box::pin(server.wait_for_shutdown()));
+        let (result, _, _) = futures::future::select_all(waits).await;
+        result.map_err(|e| anyhow::anyhow!("a server stopped: {e}"))
     }
 
     /// Stops every server.

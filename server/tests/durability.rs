@@ -48,6 +48,18 @@ impl Server {
         }
     }
 
+    /// SIGTERM: a graceful stop; waits for the process to exit.
+    fn terminate(mut self) {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        assert!(exit.success(), "campaignd exits cleanly on SIGTERM: {exit}");
+    }
+
     /// SIGKILL: no shutdown code runs.
     fn kill_9(mut self) {
         self.child.kill().unwrap();
@@ -260,5 +272,36 @@ async fn every_acknowledged_create_survives_a_kill_at_a_random_point() {
         );
     }
     server.kill_9();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn state_survives_a_graceful_restart() {
+    let dir = temp_dir("restart");
+    let http = reqwest::Client::new();
+    let server = Server::start(&dir);
+    seed_world(&http, &server).await;
+    let campaign = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+    let (s, _) = post(
+        &http,
+        format!("{}/campaigns/{campaign}/pause", server.alta),
+        Some("tok"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    server.terminate();
+    let server = Server::start(&dir);
+    let view: Value = http
+        .get(format!("{}/campaigns/{campaign}", server.sandbox))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["status"], "paused");
+    assert_eq!(view["prospectCount"], 2);
+    server.terminate();
     std::fs::remove_dir_all(&dir).unwrap();
 }
