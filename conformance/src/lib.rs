@@ -1,1 +1,37 @@
-//! Documented vendor examples as data, replayed against an in-process server (filled by the conformance issue).
+//! The conformance suite: every documented vendor example, as data, replayed
+//! against an in-process server and judged three ways: against the
+//! documented answer (the comparator), as an insta snapshot, and against the
+//! face's own OpenAPI document (jsonschema).
+//!
+//! Cases live in `conformance/cases/<vendor>/<name>.json`; the inventory of
+//! every documented example is `conformance/documented.json`.
+
+pub mod case;
+pub mod compare;
+pub mod harness;
+pub mod schema;
+
+use serde::{Deserialize, Serialize};
+
+/// The outcome of one case, written for `cargo xtask conformance`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseResult {
+    /// The vendor (face) name.
+    pub vendor: String,
+    /// The case's file stem.
+    pub case: String,
+    /// The documented examples it covers.
+    pub examples: Vec<String>,
+    /// Whether it passed.
+    pub passed: bool,
+    /// Every failure, one per line.
+    pub failures: Vec<String>,
+}
+
+/// Where case results are written: `target/conformance/results`.
+pub fn results_dir() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    target.join("conformance").join("results")
+}

@@ -106,6 +106,15 @@ impl Running {
             .unwrap_or_else(|| panic!("no face named {name}"))
     }
 
+    /// The origin (`http://host:port`) of a face by name.
+    pub fn origin(&self, name: &str) -> String {
+        let face = self.faces.iter().find(|f| f.name == name);
+        format!(
+            "http://{}",
+            face.unwrap_or_else(|| panic!("no face named {name}")).addr
+        )
+    }
+
     /// Waits until any server stops (they do not stop on their own).
     pub async fn wait_ref(&self) -> anyhow::Result<()> {
         let waits = self

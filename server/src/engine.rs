@@ -650,7 +650,13 @@ impl Engine {
             let campaign = load_campaign(tx, Some(workspace_id), campaign_id)?;
             let ids = insert_prospects(tx, campaign_id, seeds, now)?;
             if campaign.launched_at.is_some() {
-                for id in &ids {
+                let unfinished = |seed: &&ProspectSeed| {
+                    matches!(
+                        seed.status,
+                        None | Some(ProspectState::Active | ProspectState::Paused)
+                    )
+                };
+                for (id, _) in ids.iter().zip(seeds).filter(|(_, seed)| unfinished(seed)) {
                     queue_step(tx, campaign_id, id, 0, now)?;
                 }
             }
@@ -932,7 +938,10 @@ fn launch(tx: &Transaction<'_>, id: &str, now: i64, status: EngineStatus) -> Eng
         params![id, status_str(status), now],
     )?;
     let prospects: Vec<(String, i64)> = tx
-        .prepare_cached("SELECT id, position FROM prospects WHERE campaign_id = ?1 ORDER BY seq")?
+        .prepare_cached(
+            "SELECT id, position FROM prospects
+             WHERE campaign_id = ?1 AND status IN ('active', 'paused') ORDER BY seq",
+        )?
         .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     for (prospect_id, position) in prospects {

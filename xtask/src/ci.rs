@@ -1,5 +1,6 @@
 //! `cargo xtask ci`: everything CI checks, in order, stopping at the first
-//! failure: formatting, clippy, the OpenAPI documents, the whole test suite.
+//! failure: formatting, clippy, the OpenAPI documents, the whole test suite,
+//! and the conformance run (report and schemathesis).
 
 use std::process::{Command, ExitCode};
 
@@ -21,6 +22,7 @@ const STEPS: &[(&str, &[&str])] = &[
     ),
     ("openapi", &["xtask", "openapi", "check"]),
     ("tests", &["test", "--workspace"]),
+    ("conformance", &["xtask", "conformance"]),
 ];
 
 /// Runs every step.

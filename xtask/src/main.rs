@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod ci;
+mod conformance;
 mod openapi;
 
 #[derive(Parser)]
@@ -28,6 +29,9 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Replay every documented vendor example, print the matrix, write
+    /// target/conformance/report.md and junit.xml, and run schemathesis.
+    Conformance(conformance::Args),
     /// Run everything CI runs: fmt --check, clippy -D warnings, openapi
     /// check, and the whole test suite.
     Ci,
@@ -44,6 +48,7 @@ pub fn project_root() -> PathBuf {
 fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().task {
         Task::Openapi { args } => openapi::run(args),
+        Task::Conformance(args) => conformance::run(args),
         Task::Ci => ci::run(),
     }
 }

@@ -1,0 +1,300 @@
+//! Runs cases: an in-process server (memory store, virtual clock), the
+//! world applied through the generated sandbox client, the request sent
+//! with reqwest exactly as documented, and the answer judged.
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::Context;
+use campaign_client::sandbox;
+use campaignd::app::{Running, start_in_memory};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::case::{Case, Request};
+use crate::compare::{compare, contains, timestamp_format};
+use crate::schema::Document;
+
+/// Response headers that never matter (they change on every run).
+const VOLATILE_HEADERS: &[&str] = &["date", "x-request-id", "content-length"];
+
+/// What was sent and what came back, as snapshotted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    /// `METHOD path`.
+    pub request: String,
+    /// The status.
+    pub status: u16,
+    /// The headers that matter, sorted.
+    pub headers: BTreeMap<String, String>,
+    /// The JSON body, `null` when there was none.
+    pub body: Value,
+    /// Whether any body bytes came back.
+    #[serde(skip)]
+    pub had_body: bool,
+}
+
+impl Exchange {
+    /// The exchange with volatile values (timestamps) redacted.
+    pub fn redacted(&self) -> Exchange {
+        let mut copy = self.clone();
+        redact(&mut copy.body);
+        copy
+    }
+}
+
+fn redact(value: &mut Value) {
+    match value {
+        Value::String(text) if timestamp_format(text).is_some() => {
+            *value = Value::String("[timestamp]".into())
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        Value::Object(map) => map.values_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+/// The judgement of one case.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Verdict {
+    /// Differences from the documented answer (or the sandbox choice).
+    pub differences: Vec<String>,
+    /// Violations of the face's own OpenAPI document.
+    pub schema_violations: Vec<String>,
+    /// Failed rule checks.
+    pub failed_checks: Vec<String>,
+}
+
+impl Verdict {
+    /// True when nothing failed.
+    pub fn passed(&self) -> bool {
+        self.differences.is_empty()
+            && self.schema_violations.is_empty()
+            && self.failed_checks.is_empty()
+    }
+
+    /// Every failure, one per line.
+    pub fn failures(&self) -> Vec<String> {
+        let tagged = |tag: &str, items: &[String]| {
+            items
+                .iter()
+                .map(|i| format!("{tag}: {i}"))
+                .collect::<Vec<_>>()
+        };
+        let mut all = tagged("differs", &self.differences);
+        all.extend(tagged("schema", &self.schema_violations));
+        all.extend(tagged("rule", &self.failed_checks));
+        all
+    }
+}
+
+/// One server for every case; the world is reset between cases.
+pub struct Harness {
+    running: Running,
+    sandbox: sandbox::Client,
+    http: reqwest::Client,
+    documents: HashMap<String, Document>,
+}
+
+impl Harness {
+    /// Starts the server and loads every face's document.
+    pub async fn start() -> anyhow::Result<Self> {
+        let running = start_in_memory(false).await?;
+        let sandbox = sandbox::Client::new(running.url("sandbox"));
+        let openapi = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi");
+        let mut documents = HashMap::new();
+        for face in &running.faces {
+            let path = openapi.join(format!("{}.json", face.name));
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            documents.insert(face.name.to_string(), Document::new(&text)?);
+        }
+        Ok(Self {
+            running,
+            sandbox,
+            http: reqwest::Client::new(),
+            documents,
+        })
+    }
+
+    /// Runs one case of `vendor` (the face's name).
+    pub async fn run(&self, vendor: &str, case: &Case) -> anyhow::Result<(Exchange, Verdict)> {
+        self.sandbox
+            .reset_world()
+            .send()
+            .await
+            .context("resetting the world")?;
+        self.apply_given(vendor, case).await?;
+        let exchange = self.send(vendor, &case.request).await?;
+        let mut verdict = Verdict::default();
+
+        if exchange.status != case.documented.status {
+            verdict.differences.push(format!(
+                "status: expected {}, got {} (body {})",
+                case.documented.status, exchange.status, exchange.body
+            ));
+        }
+        if case.documented.no_body {
+            if exchange.had_body {
+                verdict
+                    .differences
+                    .push(format!("body: documented as none, got {}", exchange.body));
+            }
+        } else if let Some(documented) = &case.documented.body {
+            verdict.differences.extend(
+                compare(documented, &exchange.body, &case.documented.free)
+                    .iter()
+                    .map(|d| d.to_string()),
+            );
+        } else if let Some(choice) = &case.sandbox_choice {
+            verdict.differences.extend(
+                compare(&choice.body, &exchange.body, &choice.free)
+                    .iter()
+                    .map(|d| format!("{d} (sandbox choice: {})", choice.why)),
+            );
+        }
+
+        let document = self
+            .documents
+            .get(vendor)
+            .with_context(|| format!("no document for {vendor}"))?;
+        let body = exchange.had_body.then_some(&exchange.body);
+        let path = case.request.path.split('?').next().unwrap_or_default();
+        verdict.schema_violations =
+            document.violations(&case.request.method, path, exchange.status, body);
+
+        for check in &case.then {
+            if check.advance_seconds > 0 {
+                self.sandbox
+                    .advance_clock()
+                    .body(sandbox::types::ClockAdvance {
+                        seconds: check.advance_seconds,
+                        millis: 0,
+                    })
+                    .send()
+                    .await?;
+            }
+            let url = format!("{}{}", self.running.url("sandbox"), check.get);
+            let state: Value = self.http.get(&url).send().await?.json().await?;
+            for difference in contains(&check.contains, &state) {
+                verdict
+                    .failed_checks
+                    .push(format!("{} (GET {}): {difference}", check.rule, check.get));
+            }
+        }
+        Ok((exchange, verdict))
+    }
+
+    async fn apply_given(&self, vendor: &str, case: &Case) -> anyhow::Result<()> {
+        let given = &case.given;
+        for workspace in &given.workspaces {
+            self.sandbox
+                .create_workspace()
+                .body(workspace.clone())
+                .send()
+                .await
+                .context("creating a workspace")?;
+        }
+        for key in &given.keys {
+            self.sandbox
+                .create_api_key()
+                .workspace_id(&key.workspace)
+                .body(sandbox::types::ApiKeyCreate {
+                    key: key.key.clone(),
+                    scopes: key.scopes.clone(),
+                    expires_at: key.expires_at,
+                })
+                .send()
+                .await
+                .context("creating a key")?;
+        }
+        for campaign in &given.campaigns {
+            self.sandbox
+                .create_campaign()
+                .workspace_id(&campaign.workspace)
+                .body(campaign.campaign.clone())
+                .send()
+                .await
+                .context("creating a campaign")?;
+        }
+        for limits in &given.rate_limits {
+            self.sandbox
+                .set_rate_limits()
+                .workspace_id(&limits.workspace)
+                .body(limits.limits.clone())
+                .send()
+                .await
+                .context("setting rate limits")?;
+        }
+        for fault in &given.faults {
+            self.sandbox
+                .inject_fault()
+                .body(fault.clone())
+                .send()
+                .await
+                .context("arming a fault")?;
+        }
+        for request in &given.before {
+            self.send(vendor, request).await?;
+        }
+        if given.advance_seconds > 0 {
+            self.sandbox
+                .advance_clock()
+                .body(sandbox::types::ClockAdvance {
+                    seconds: given.advance_seconds,
+                    millis: 0,
+                })
+                .send()
+                .await
+                .context("advancing the clock")?;
+        }
+        Ok(())
+    }
+
+    /// Sends a request to a face exactly as documented (only the origin changes).
+    async fn send(&self, vendor: &str, request: &Request) -> anyhow::Result<Exchange> {
+        let origin = self.running.origin(vendor);
+        let method: reqwest::Method = request.method.parse().context("method")?;
+        let mut builder = self
+            .http
+            .request(method, format!("{origin}{}", request.path));
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(json) = &request.json {
+            builder = builder.body(serde_json::to_vec(json)?);
+        } else if let Some(raw) = &request.raw {
+            builder = builder.body(raw.clone());
+        }
+        let response = builder
+            .send()
+            .await
+            .with_context(|| format!("sending {} {}", request.method, request.path))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter(|(name, _)| !VOLATILE_HEADERS.contains(&name.as_str()))
+            .map(|(name, value)| {
+                (
+                    name.to_string(),
+                    value.to_str().unwrap_or("<binary>").to_string(),
+                )
+            })
+            .collect();
+        let bytes = response.bytes().await?;
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                Value::String(format!("<not JSON> {}", String::from_utf8_lossy(&bytes)))
+            })
+        };
+        Ok(Exchange {
+            request: format!("{} {}", request.method, request.path),
+            status,
+            headers,
+            body,
+            had_body: !bytes.is_empty(),
+        })
+    }
+}

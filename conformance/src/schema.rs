@@ -1,0 +1,213 @@
+//! Validates actual responses against the face's own OpenAPI document with
+//! the jsonschema crate. OpenAPI 3.0 schemas differ from JSON Schema in one
+//! way that matters here (`nullable`), which [`to_json_schema`] converts.
+
+use serde_json::{Map, Value, json};
+
+/// One face's OpenAPI document.
+pub struct Document {
+    doc: Value,
+    /// `components.schemas`, converted to JSON Schema.
+    components: Value,
+}
+
+/// What the document says a response looks like.
+#[derive(Debug)]
+pub enum Expected {
+    /// A JSON body matching this schema.
+    Json(Value),
+    /// No body at all.
+    Empty,
+}
+
+impl Document {
+    /// Parses a document.
+    pub fn new(text: &str) -> anyhow::Result<Self> {
+        let doc: Value = serde_json::from_str(text)?;
+        let components = to_json_schema(
+            doc.pointer("/components/schemas")
+                .cloned()
+                .unwrap_or(json!({})),
+        );
+        Ok(Self { doc, components })
+    }
+
+    /// The documented response of `method path` (a concrete path) with `status`.
+    pub fn expected(&self, method: &str, path: &str, status: u16) -> Result<Expected, String> {
+        let template = self
+            .template_for(path)
+            .ok_or_else(|| format!("no path of the document matches {path}"))?;
+        let operation = self.doc["paths"][&template]
+            .get(method.to_lowercase())
+            .ok_or_else(|| format!("{template} has no {method} operation"))?;
+        let responses = &operation["responses"];
+        let class = format!("{}XX", status / 100);
+        let response = [status.to_string(), class, "default".to_string()]
+            .iter()
+            .find_map(|key| responses.get(key))
+            .ok_or_else(|| format!("{method} {template} documents no {status} response"))?;
+        let response = self.resolve(response)?;
+        match response.pointer("/content/application~1json/schema") {
+            Some(schema) => Ok(Expected::Json(to_json_schema(schema.clone()))),
+            None if response.get("content").is_none() => Ok(Expected::Empty),
+            None => Err(format!(
+                "{method} {template} {status}: only JSON content is supported"
+            )),
+        }
+    }
+
+    /// Every violation of the document by this response, as text.
+    pub fn violations(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        body: Option<&Value>,
+    ) -> Vec<String> {
+        match (self.expected(method, path, status), body) {
+            (Err(problem), _) => vec![problem],
+            (Ok(Expected::Empty), None) => Vec::new(),
+            (Ok(Expected::Empty), Some(body)) => {
+                vec![format!("documented without a body, got {body}")]
+            }
+            (Ok(Expected::Json(_)), None) => vec!["documented with a JSON body, got none".into()],
+            (Ok(Expected::Json(schema)), Some(body)) => {
+                let mut root = match schema {
+                    Value::Object(map) => map,
+                    other => Map::from_iter([("allOf".to_string(), json!([other]))]),
+                };
+                root.insert("components".into(), json!({"schemas": self.components}));
+                match jsonschema::validator_for(&Value::Object(root)) {
+                    Ok(validator) => validator
+                        .iter_errors(body)
+                        .map(|e| format!("{}: {e}", e.instance_path()))
+                        .collect(),
+                    Err(e) => vec![format!("the document's schema does not compile: {e}")],
+                }
+            }
+        }
+    }
+
+    /// The path template matching a concrete path, preferring literal segments.
+    fn template_for(&self, path: &str) -> Option<String> {
+        let path = path.split('?').next().unwrap_or(path);
+        let segments: Vec<&str> = path.split('/').collect();
+        let paths = self.doc["paths"].as_object()?;
+        paths
+            .keys()
+            .filter_map(|template| {
+                let parts: Vec<&str> = template.split('/').collect();
+                if parts.len() != segments.len() {
+                    return None;
+                }
+                let mut literals = 0;
+                for (part, segment) in parts.iter().zip(&segments) {
+                    if part.starts_with('{') && part.ends_with('}') {
+                        if segment.is_empty() {
+                            return None;
+                        }
+                    } else if part == segment {
+                        literals += 1;
+                    } else {
+                        return None;
+                    }
+                }
+                Some((literals, template.clone()))
+            })
+            .max_by_key(|(literals, _)| *literals)
+            .map(|(_, template)| template)
+    }
+
+    fn resolve<'a>(&'a self, value: &'a Value) -> Result<&'a Value, String> {
+        match value.get("$ref").and_then(Value::as_str) {
+            Some(reference) => {
+                let pointer = reference
+                    .strip_prefix('#')
+                    .ok_or_else(|| format!("external $ref {reference}"))?;
+                self.doc
+                    .pointer(pointer)
+                    .ok_or_else(|| format!("dangling $ref {reference}"))
+            }
+            None => Ok(value),
+        }
+    }
+}
+
+/// Converts an OpenAPI 3.0 schema to JSON Schema: `nullable: true` becomes
+/// a `null` alternative.
+pub fn to_json_schema(schema: Value) -> Value {
+    match schema {
+        Value::Object(map) => {
+            let mut map: Map<String, Value> = map
+                .into_iter()
+                .map(|(k, v)| (k, to_json_schema(v)))
+                .collect();
+            if map.remove("nullable") == Some(Value::Bool(true)) {
+                match map.get("type").cloned() {
+                    Some(Value::String(t)) => {
+                        map.insert("type".into(), json!([t, "null"]));
+                        if let Some(Value::Array(values)) = map.get_mut("enum") {
+                            values.push(Value::Null);
+                        }
+                    }
+                    _ => return json!({"anyOf": [Value::Object(map), {"type": "null"}]}),
+                }
+            }
+            Value::Object(map)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(to_json_schema).collect()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document() -> Document {
+        Document::new(include_str!("../../openapi/alta.json")).unwrap()
+    }
+
+    #[test]
+    fn a_documented_error_body_validates_and_a_wrong_one_does_not() {
+        let doc = document();
+        let path = "/v1/campaigns/7c9e6679-7425-40de-944b-e07fc1f90ae7/pause";
+        let good = json!({"error": "NotFound", "message": "Resource not found"});
+        assert!(doc.violations("POST", path, 404, Some(&good)).is_empty());
+        let bad = json!({"error": "NotFound"});
+        assert_eq!(doc.violations("POST", path, 404, Some(&bad)).len(), 1);
+    }
+
+    #[test]
+    fn nullable_fields_accept_null() {
+        let doc = document();
+        let campaign = json!({
+            "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "objectType": "campaign",
+            "createdAt": "2026-01-05T09:00:00Z", "updatedAt": "2026-01-05T09:00:00Z",
+            "name": "n", "description": null, "status": "paused", "isArchived": false,
+            "launchedAt": null
+        });
+        let path = "/v1/campaigns/7c9e6679-7425-40de-944b-e07fc1f90ae7";
+        assert_eq!(
+            doc.violations("GET", path, 200, Some(&campaign)),
+            Vec::<String>::new()
+        );
+        let mut wrong = campaign.clone();
+        wrong["status"] = json!("archived");
+        assert_eq!(doc.violations("GET", path, 200, Some(&wrong)).len(), 1);
+    }
+
+    #[test]
+    fn literal_segments_win_over_parameters() {
+        let doc = document();
+        assert_eq!(
+            doc.template_for("/v1/prospects").as_deref(),
+            Some("/v1/prospects")
+        );
+        assert_eq!(
+            doc.template_for("/v1/prospects/abc/pause").as_deref(),
+            Some("/v1/prospects/{prospectId}/pause")
+        );
+        assert_eq!(doc.template_for("/nope"), None);
+    }
+}

@@ -1,0 +1,379 @@
+//! `cargo xtask conformance [--vendor NAME] [--skip-schemathesis]`: runs the
+//! conformance suite, prints the vendor × case matrix with the documented
+//! examples covered, writes `target/conformance/report.md` and
+//! `target/conformance/junit.xml`, then fuzzes every served document of a
+//! demo server with schemathesis (pinned, in a local virtual environment).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The schemathesis release the project is tested with.
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// The header each face needs on a demo server, for schemathesis.
+const DEMO_AUTH: &[(&str, &str)] = &[("alta", "Authorization: Bearer alta_demo_token")];
+
+/// Options of the task.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Only this vendor's cases (alta, voicegenie, leadterra, leadlex, woodpecker).
+    #[arg(long)]
+    vendor: Option<String>,
+    /// Do not run schemathesis.
+    #[arg(long)]
+    skip_schemathesis: bool,
+}
+
+#[derive(Deserialize)]
+struct CaseResult {
+    vendor: String,
+    case: String,
+    examples: Vec<String>,
+    passed: bool,
+    failures: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Inventory {
+    page: String,
+    examples: Vec<DocumentedExample>,
+}
+
+#[derive(Deserialize)]
+struct DocumentedExample {
+    id: String,
+    what: String,
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// Runs the task.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let root = crate::project_root();
+    let out = root.join("target/conformance");
+    let results = out.join("results");
+    let _ = std::fs::remove_dir_all(&results);
+    std::fs::create_dir_all(&results)?;
+
+    eprintln!("==> conformance cases");
+    let mut test = Command::new(cargo());
+    test.args(["test", "-p", "conformance", "--test", "conformance"])
+        .current_dir(&root);
+    if let Some(vendor) = &args.vendor {
+        test.env("CONFORMANCE_VENDOR", vendor);
+    }
+    let tests_passed = test
+        .status()
+        .context("running the conformance tests")?
+        .success();
+
+    let inventory: BTreeMap<String, Inventory> =
+        serde_json::from_slice(&std::fs::read(root.join("conformance/documented.json"))?)
+            .context("reading conformance/documented.json")?;
+    let mut cases: Vec<CaseResult> = Vec::new();
+    for entry in std::fs::read_dir(&results)? {
+        let path = entry?.path();
+        cases.push(
+            serde_json::from_slice(&std::fs::read(&path)?)
+                .with_context(|| format!("{}", path.display()))?,
+        );
+    }
+    cases.sort_by(|a, b| (&a.vendor, &a.case).cmp(&(&b.vendor, &b.case)));
+    let report = report(&inventory, &cases, args.vendor.as_deref());
+    print!("{}", report.matrix);
+    std::fs::write(out.join("report.md"), &report.markdown)?;
+    std::fs::write(out.join("junit.xml"), junit(&cases))?;
+    eprintln!(
+        "==> wrote {} and {}",
+        out.join("report.md").display(),
+        out.join("junit.xml").display()
+    );
+
+    let fuzz_passed = if args.skip_schemathesis {
+        true
+    } else {
+        schemathesis(&root, &out)?
+    };
+    let all_cases_passed = cases.iter().all(|c| c.passed);
+    Ok(if tests_passed && all_cases_passed && fuzz_passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+struct Report {
+    matrix: String,
+    markdown: String,
+}
+
+fn report(
+    inventory: &BTreeMap<String, Inventory>,
+    cases: &[CaseResult],
+    only: Option<&str>,
+) -> Report {
+    let mut matrix = String::new();
+    let mut markdown = String::from("# Conformance report\n\n");
+    let (mut total_examples, mut total_covered) = (0, 0);
+    for (vendor, documented) in inventory
+        .iter()
+        .filter(|(v, _)| only.is_none_or(|o| o == v.as_str()))
+    {
+        let vendor_cases: Vec<&CaseResult> = cases.iter().filter(|c| &c.vendor == vendor).collect();
+        let passed = vendor_cases.iter().filter(|c| c.passed).count();
+        let covered: Vec<&DocumentedExample> = documented
+            .examples
+            .iter()
+            .filter(|e| {
+                vendor_cases
+                    .iter()
+                    .any(|c| c.passed && c.examples.contains(&e.id))
+            })
+            .collect();
+        total_examples += documented.examples.len();
+        total_covered += covered.len();
+        let _ = writeln!(
+            matrix,
+            "{vendor:<11} cases {passed}/{} passed   documented examples covered {}/{}",
+            vendor_cases.len(),
+            covered.len(),
+            documented.examples.len()
+        );
+        let _ = writeln!(markdown, "## {vendor} ({})\n", documented.page);
+        let _ = writeln!(markdown, "| case | result | examples |\n|---|---|---|");
+        for case in &vendor_cases {
+            let verdict = if case.passed { "pass" } else { "FAIL" };
+            let _ = writeln!(matrix, "  {verdict:<5} {}", case.case);
+            for failure in &case.failures {
+                let _ = writeln!(matrix, "          {failure}");
+            }
+            let _ = writeln!(
+                markdown,
+                "| {} | {verdict} | {} |",
+                case.case,
+                case.examples.join(", ")
+            );
+        }
+        let _ = writeln!(markdown, "\n| documented example | covered by |\n|---|---|");
+        for example in &documented.examples {
+            let by: Vec<&str> = vendor_cases
+                .iter()
+                .filter(|c| c.passed && c.examples.contains(&example.id))
+                .map(|c| c.case.as_str())
+                .collect();
+            let by = if by.is_empty() {
+                "**not covered**".to_string()
+            } else {
+                by.join(", ")
+            };
+            let _ = writeln!(markdown, "| {} ({}) | {by} |", example.id, example.what);
+            if !covered.iter().any(|c| c.id == example.id) {
+                let _ = writeln!(matrix, "  ----  {} not covered", example.id);
+            }
+        }
+        markdown.push('\n');
+    }
+    let _ = writeln!(
+        matrix,
+        "total: documented examples covered {total_covered}/{total_examples}"
+    );
+    let _ = writeln!(
+        markdown,
+        "**Documented examples covered: {total_covered}/{total_examples}**"
+    );
+    Report { matrix, markdown }
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn junit(cases: &[CaseResult]) -> String {
+    let failures = cases.iter().filter(|c| !c.passed).count();
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"conformance\" tests=\"{}\" failures=\"{failures}\">\n",
+        cases.len()
+    );
+    let mut vendors: Vec<&str> = cases.iter().map(|c| c.vendor.as_str()).collect();
+    vendors.dedup();
+    for vendor in vendors {
+        let suite: Vec<&CaseResult> = cases.iter().filter(|c| c.vendor == vendor).collect();
+        let failed = suite.iter().filter(|c| !c.passed).count();
+        let _ = writeln!(
+            xml,
+            "  <testsuite name=\"{vendor}\" tests=\"{}\" failures=\"{failed}\">",
+            suite.len()
+        );
+        for case in suite {
+            let _ = write!(
+                xml,
+                "    <testcase classname=\"{vendor}\" name=\"{}\"",
+                xml_escape(&case.case)
+            );
+            if case.passed {
+                xml.push_str("/>\n");
+            } else {
+                let text = xml_escape(&case.failures.join("\n"));
+                let _ = writeln!(
+                    xml,
+                    ">\n      <failure message=\"does not answer as documented\">{text}</failure>\n    </testcase>"
+                );
+            }
+        }
+        xml.push_str("  </testsuite>\n");
+    }
+    xml.push_str("</testsuites>\n");
+    xml
+}
+
+/// Installs schemathesis if needed, starts a demo server and fuzzes every
+/// served document. True when schemathesis found nothing.
+fn schemathesis(root: &Path, out: &Path) -> anyhow::Result<bool> {
+    let st = install_schemathesis(out)?;
+    eprintln!("==> building campaignd for schemathesis");
+    let built = Command::new(cargo())
+        .args(["build", "-q", "-p", "campaignd"])
+        .current_dir(root)
+        .status()?;
+    if !built.success() {
+        bail!("building campaignd failed");
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let mut server = Command::new(target.join("debug/campaignd"))
+        .args([
+            "serve", "--memory", "--demo", "--clock", "virtual", "--port", "0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting campaignd")?;
+    let result = fuzz_faces(&st, &mut server, out);
+    let _ = server.kill();
+    let _ = server.wait();
+    result
+}
+
+fn fuzz_faces(st: &Path, server: &mut std::process::Child, out: &Path) -> anyhow::Result<bool> {
+    let stdout = server.stdout.take().context("campaignd's stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let mut faces: Vec<(String, String)> = Vec::new();
+    for line in lines.by_ref() {
+        let line = line?;
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if let [name, _base, document] = fields.as_slice() {
+            if let Some(origin) = document.strip_suffix("/openapi.json") {
+                faces.push((name.to_string(), origin.to_string()));
+            }
+        } else if !faces.is_empty() && line.trim().is_empty() {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    let sandbox = faces
+        .iter()
+        .find(|(n, _)| n == "sandbox")
+        .map(|(_, o)| o.clone())
+        .context("no sandbox face")?;
+    lift_rate_limits(&sandbox)?;
+
+    let mut all_passed = true;
+    for (name, origin) in &faces {
+        eprintln!("==> schemathesis: {name} ({origin}/openapi.json)");
+        let mut command = Command::new(st);
+        command
+            .args(["run", &format!("{origin}/openapi.json"), "--url", origin])
+            .args(["--checks", "not_a_server_error,response_schema_conformance"])
+            .args([
+                "--max-examples",
+                "40",
+                "--seed",
+                "20261122",
+                "--workers",
+                "1",
+            ])
+            .args(["--report", "junit", "--report-junit-path"])
+            .arg(out.join(format!("schemathesis-{name}.xml")));
+        if let Some((_, header)) = DEMO_AUTH.iter().find(|(face, _)| face == name) {
+            command.args(["-H", header]);
+        }
+        let passed = command.status().context("running schemathesis")?.success();
+        all_passed &= passed;
+    }
+    Ok(all_passed)
+}
+
+/// Lifts every workspace's limits so fuzzing reaches the handlers instead
+/// of the rate limiter (429s are tested by the conformance cases).
+fn lift_rate_limits(sandbox: &str) -> anyhow::Result<()> {
+    let listing = Command::new("curl")
+        .args(["-sf", &format!("{sandbox}/workspaces")])
+        .output()?;
+    let listing: Value = serde_json::from_slice(&listing.stdout).context("listing workspaces")?;
+    for workspace in listing["items"].as_array().into_iter().flatten() {
+        let id = workspace["id"].as_str().unwrap_or_default();
+        let status = Command::new("curl")
+            .args([
+                "-sf",
+                "-o",
+                "/dev/null",
+                "-X",
+                "PUT",
+                "-H",
+                "Content-Type: application/json",
+            ])
+            .arg(format!("{sandbox}/workspaces/{id}/rate-limits"))
+            .args([
+                "-d",
+                r#"{"perMinute": 1000000, "perDay": 100000000, "prospectsPerMinute": 1000000}"#,
+            ])
+            .status()?;
+        if !status.success() {
+            bail!("lifting the rate limits of {id} failed");
+        }
+    }
+    Ok(())
+}
+
+/// The `st` executable of a virtual environment holding the pinned
+/// schemathesis, created on first use.
+fn install_schemathesis(out: &Path) -> anyhow::Result<PathBuf> {
+    let venv = out.join("venv");
+    let st = venv.join("bin/st");
+    let pinned = SCHEMATHESIS.trim_start_matches("schemathesis==");
+    let installed = Command::new(&st)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(pinned));
+    if !installed {
+        eprintln!("==> installing {SCHEMATHESIS} into {}", venv.display());
+        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let created = Command::new(&python)
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()?;
+        if !created.success() {
+            bail!("creating the virtual environment with {python} failed");
+        }
+        let pip = Command::new(venv.join("bin/pip"))
+            .args(["install", "-q", SCHEMATHESIS])
+            .status()?;
+        if !pip.success() {
+            bail!("installing {SCHEMATHESIS} failed");
+        }
+    }
+    Ok(st)
+}
