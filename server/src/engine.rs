@@ -21,7 +21,6 @@
 //!   and complete on schedule (or at once, if it has passed): nothing is
 //!   re-sent and nothing is lost.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use campaign_api::sandbox::{
@@ -772,11 +771,11 @@ impl Engine {
 // ----- dispatch ---------------------------------------------------------
 
 /// Runs every event due in `(from, to]` in time order; returns the time of
-/// the next event (or `i64::MAX` when nothing is pending).
+/// the next event (or `i64::MAX` when nothing is pending). Set-based: each
+/// batch is a handful of statements, whatever its size.
 fn dispatch_until(tx: &Transaction<'_>, from: i64, to: i64) -> EngineResult<i64> {
-    let mut steps_cache: HashMap<String, Vec<(Channel, i64)>> = HashMap::new();
     loop {
-        let completed = complete_in_flight(tx, to, &mut steps_cache)?;
+        let completed = complete_in_flight(tx, to)?;
         let started = start_due(tx, from, to)?;
         if completed == 0 && started == 0 {
             break;
@@ -785,53 +784,88 @@ fn dispatch_until(tx: &Transaction<'_>, from: i64, to: i64) -> EngineResult<i64>
     next_event(tx)
 }
 
-/// Completes in-flight sends whose time has come; queues next steps.
-fn complete_in_flight(
-    tx: &Transaction<'_>,
-    to: i64,
-    steps_cache: &mut HashMap<String, Vec<(Channel, i64)>>,
-) -> EngineResult<usize> {
-    let due: Vec<(i64, String, String, i64, i64)> = tx
+/// Completes in-flight sends whose time has come (in order of completion),
+/// advances their prospects and queues each prospect's next step.
+fn complete_in_flight(tx: &Transaction<'_>, to: i64) -> EngineResult<usize> {
+    tx.prepare_cached("DELETE FROM temp.dispatch_done")?.execute([])?;
+    let done = tx
         .prepare_cached(
-            "SELECT id, campaign_id, prospect_id, position, completes_at FROM sends
+            "INSERT INTO temp.dispatch_done (send_id, campaign_id, prospect_id, position, done_at)
+             SELECT id, campaign_id, prospect_id, position, completes_at FROM sends
              WHERE state = 'in_flight' AND completes_at <= ?1
              ORDER BY completes_at, id LIMIT ?2",
         )?
-        .query_map(params![to, DISPATCH_BATCH], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    let mut touched: HashMap<String, i64> = HashMap::new();
-    for (send_id, campaign_id, prospect_id, position, done_at) in &due {
-        tx.prepare_cached(
-            "UPDATE sends SET state = 'delivered', finished_at = completes_at WHERE id = ?1",
-        )?
-        .execute(params![send_id])?;
-        let steps = campaign_steps(tx, campaign_id, steps_cache)?;
-        let next = position + 1;
-        tx.prepare_cached("UPDATE prospects SET position = ?2, updated_at = ?3 WHERE id = ?1")?
-            .execute(params![prospect_id, next, done_at])?;
-        if let Some(&(channel, delay)) = usize::try_from(next).ok().and_then(|n| steps.get(n)) {
-            insert_send(tx, campaign_id, prospect_id, next, channel, done_at + delay)?;
-        } else {
-            tx.prepare_cached(
-                "UPDATE prospects SET status = 'completed' WHERE id = ?1 AND status = 'active'",
-            )?
-            .execute(params![prospect_id])?;
-        }
-        *touched.entry(campaign_id.clone()).or_default() += 1;
+        .execute(params![to, DISPATCH_BATCH])?;
+    if done == 0 {
+        return Ok(0);
     }
-    for (campaign_id, count) in &touched {
-        tx.prepare_cached(
-            "UPDATE campaigns SET in_flight = in_flight - ?2, delivered = delivered + ?2 WHERE id = ?1",
+    tx.prepare_cached(
+        "UPDATE sends SET state = 'delivered', finished_at = completes_at
+         WHERE id IN (SELECT send_id FROM temp.dispatch_done)",
+    )?
+    .execute([])?;
+    tx.prepare_cached(
+        "UPDATE prospects SET position = d.position + 1, updated_at = d.done_at
+         FROM temp.dispatch_done d WHERE prospects.id = d.prospect_id",
+    )?
+    .execute([])?;
+    // The next step of every prospect that has one, due its delay after the
+    // delivery, in delivery order (send ids follow queue order).
+    let queued = tx
+        .prepare_cached(
+            "INSERT INTO sends (campaign_id, prospect_id, position, channel, state, due_at)
+             SELECT d.campaign_id, d.prospect_id, st.position, st.channel, 'queued', d.done_at + st.delay_ms
+             FROM temp.dispatch_done d
+             JOIN steps st ON st.campaign_id = d.campaign_id AND st.position = d.position + 1
+             WHERE true ORDER BY d.done_at, d.send_id
+             ON CONFLICT (prospect_id, position) DO NOTHING",
         )?
-        .execute(params![campaign_id, count])?;
+        .execute([])?;
+    tx.prepare_cached(
+        "UPDATE prospects SET status = 'completed'
+         WHERE status = 'active' AND id IN (
+             SELECT d.prospect_id FROM temp.dispatch_done d WHERE NOT EXISTS (
+                 SELECT 1 FROM steps st WHERE st.campaign_id = d.campaign_id AND st.position = d.position + 1))",
+    )?
+    .execute([])?;
+    tx.prepare_cached(
+        "UPDATE campaigns SET in_flight = in_flight - c.n, delivered = delivered + c.n, queued = queued + c.next
+         FROM (SELECT d.campaign_id,
+                      COUNT(*) AS n,
+                      SUM(EXISTS (SELECT 1 FROM steps st
+                                  WHERE st.campaign_id = d.campaign_id AND st.position = d.position + 1)) AS next
+               FROM temp.dispatch_done d GROUP BY d.campaign_id) c
+         WHERE campaigns.id = c.campaign_id",
+    )?
+    .execute([])?;
+    let expected_next: i64 = tx
+        .prepare_cached(
+            "SELECT COUNT(*) FROM temp.dispatch_done d JOIN steps st
+             ON st.campaign_id = d.campaign_id AND st.position = d.position + 1",
+        )?
+        .query_row([], |r| r.get(0))?;
+    if usize::try_from(expected_next).ok() != Some(queued) {
+        // A next step already existed (it cannot, by construction): count
+        // from the sends themselves rather than trust the increment.
+        tx.execute(
+            "UPDATE campaigns SET queued = (SELECT COUNT(*) FROM sends s
+                 WHERE s.campaign_id = campaigns.id AND s.state = 'queued')
+             WHERE id IN (SELECT campaign_id FROM temp.dispatch_done)",
+            [],
+        )?;
+    }
+    let touched: Vec<String> = tx
+        .prepare_cached("SELECT DISTINCT campaign_id FROM temp.dispatch_done")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for campaign_id in &touched {
         complete_campaign_if_done(tx, campaign_id)?;
     }
-    Ok(due.len())
+    Ok(done)
 }
 
-/// Starts queued sends that are due in active campaigns for active prospects.
+/// Starts queued sends that are due in active campaigns for active
+/// prospects: a send due while its campaign was held starts at `from`.
 fn start_due(tx: &Transaction<'_>, from: i64, to: i64) -> EngineResult<usize> {
     let campaigns: Vec<(String, i64, i64, i64)> = tx
         .prepare_cached(
@@ -842,79 +876,61 @@ fn start_due(tx: &Transaction<'_>, from: i64, to: i64) -> EngineResult<usize> {
         .collect::<Result<_, _>>()?;
     let mut started_total = 0;
     for (campaign_id, email_ms, call_ms, linkedin_ms) in campaigns {
-        let due: Vec<(i64, i64, String, String)> = tx
+        tx.prepare_cached("DELETE FROM temp.dispatch_started")?.execute([])?;
+        let started = tx
             .prepare_cached(
-                "SELECT s.id, s.due_at, s.channel, s.prospect_id FROM sends s
-                 JOIN prospects p ON p.id = s.prospect_id
+                "INSERT INTO temp.dispatch_started (send_id)
+                 SELECT s.id FROM sends s JOIN prospects p ON p.id = s.prospect_id
                  WHERE s.campaign_id = ?1 AND s.state = 'queued' AND s.due_at <= ?2
                    AND p.status = 'active'
                  ORDER BY s.due_at, s.id LIMIT ?3",
             )?
-            .query_map(params![campaign_id, to, DISPATCH_BATCH], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?
-            .collect::<Result<_, _>>()?;
-        for (send_id, due_at, channel, prospect_id) in &due {
-            let started = (*due_at).max(from);
-            let duration = match parse_channel(channel) {
-                Channel::Email => email_ms,
-                Channel::Call => call_ms,
-                Channel::Linkedin => linkedin_ms,
-            };
-            tx.prepare_cached(
-                "UPDATE sends SET state = 'in_flight', started_at = ?2, completes_at = ?3 WHERE id = ?1",
-            )?
-            .execute(params![send_id, started, started + duration])?;
-            tx.prepare_cached("UPDATE prospects SET last_sent_at = ?2 WHERE id = ?1")?
-                .execute(params![prospect_id, started])?;
+            .execute(params![campaign_id, to, DISPATCH_BATCH])?;
+        if started == 0 {
+            continue;
         }
-        if !due.is_empty() {
-            tx.prepare_cached(
-                "UPDATE campaigns SET queued = queued - ?2, in_flight = in_flight + ?2 WHERE id = ?1",
-            )?
-            .execute(params![campaign_id, due.len() as i64])?;
-        }
-        started_total += due.len();
+        tx.prepare_cached(
+            "UPDATE sends SET state = 'in_flight', started_at = MAX(due_at, ?1),
+                 completes_at = MAX(due_at, ?1)
+                     + CASE channel WHEN 'email' THEN ?2 WHEN 'call' THEN ?3 ELSE ?4 END
+             WHERE id IN (SELECT send_id FROM temp.dispatch_started)",
+        )?
+        .execute(params![from, email_ms, call_ms, linkedin_ms])?;
+        tx.prepare_cached(
+            "UPDATE campaigns SET queued = queued - ?2, in_flight = in_flight + ?2 WHERE id = ?1",
+        )?
+        .execute(params![campaign_id, started as i64])?;
+        started_total += started;
     }
     Ok(started_total)
 }
 
-/// The earliest time anything can happen without a command.
+/// The earliest time anything can happen without a command. Each query
+/// walks an index in time order and stops at the first hit, so this stays
+/// cheap however many sends are queued.
 fn next_event(tx: &Transaction<'_>) -> EngineResult<i64> {
-    let in_flight: Option<i64> = tx
-        .prepare_cached("SELECT MIN(completes_at) FROM sends WHERE state = 'in_flight'")?
-        .query_row([], |r| r.get(0))?;
-    let queued: Option<i64> = tx
+    let mut next: Option<i64> = tx
         .prepare_cached(
-            "SELECT MIN(s.due_at) FROM campaigns c JOIN sends s ON s.campaign_id = c.id
-             JOIN prospects p ON p.id = s.prospect_id
-             WHERE c.status = 'active' AND c.queued > 0 AND s.state = 'queued' AND p.status = 'active'",
+            "SELECT completes_at FROM sends WHERE state = 'in_flight' ORDER BY completes_at LIMIT 1",
         )?
-        .query_row([], |r| r.get(0))?;
-    Ok(in_flight
-        .into_iter()
-        .chain(queued)
-        .min()
-        .unwrap_or(i64::MAX))
-}
-
-fn campaign_steps<'a>(
-    tx: &Transaction<'_>,
-    campaign_id: &str,
-    cache: &'a mut HashMap<String, Vec<(Channel, i64)>>,
-) -> EngineResult<&'a Vec<(Channel, i64)>> {
-    if !cache.contains_key(campaign_id) {
-        let steps = tx
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    let active: Vec<String> = tx
+        .prepare_cached("SELECT id FROM campaigns WHERE status = 'active' AND queued > 0")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for campaign_id in active {
+        let due: Option<i64> = tx
             .prepare_cached(
-                "SELECT channel, delay_ms FROM steps WHERE campaign_id = ?1 ORDER BY position",
+                "SELECT s.due_at FROM sends s JOIN prospects p ON p.id = s.prospect_id
+                 WHERE s.campaign_id = ?1 AND s.state = 'queued' AND p.status = 'active'
+                 ORDER BY s.due_at LIMIT 1",
             )?
-            .query_map(params![campaign_id], |r| {
-                Ok((parse_channel(&r.get::<_, String>(0)?), r.get(1)?))
-            })?
-            .collect::<Result<_, _>>()?;
-        cache.insert(campaign_id.to_string(), steps);
+            .query_row(params![campaign_id], |r| r.get(0))
+            .optional()?;
+        next = next.into_iter().chain(due).min();
     }
-    Ok(&cache[campaign_id])
+    Ok(next.unwrap_or(i64::MAX))
 }
 
 fn complete_campaign_if_done(tx: &Transaction<'_>, campaign_id: &str) -> EngineResult<()> {
@@ -929,24 +945,23 @@ fn complete_campaign_if_done(tx: &Transaction<'_>, campaign_id: &str) -> EngineR
     Ok(())
 }
 
-/// Marks a campaign launched with `status` and queues every active
-/// prospect's next step.
+/// Marks a campaign launched with `status` and queues every unfinished
+/// prospect's next step, due its delay after now.
 fn launch(tx: &Transaction<'_>, id: &str, now: i64, status: EngineStatus) -> EngineResult<()> {
     tx.execute(
         "UPDATE campaigns SET status = ?2, launched_at = COALESCE(launched_at, ?3), started_at = ?3,
              updated_at = ?3 WHERE id = ?1",
         params![id, status_str(status), now],
     )?;
-    let prospects: Vec<(String, i64)> = tx
-        .prepare_cached(
-            "SELECT id, position FROM prospects
-             WHERE campaign_id = ?1 AND status IN ('active', 'paused') ORDER BY seq",
-        )?
-        .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    for (prospect_id, position) in prospects {
-        queue_step(tx, id, &prospect_id, position, now)?;
-    }
+    let queued = tx.execute(
+        "INSERT INTO sends (campaign_id, prospect_id, position, channel, state, due_at)
+         SELECT p.campaign_id, p.id, st.position, st.channel, 'queued', ?2 + st.delay_ms
+         FROM prospects p JOIN steps st ON st.campaign_id = p.campaign_id AND st.position = p.position
+         WHERE p.campaign_id = ?1 AND p.status IN ('active', 'paused') ORDER BY p.seq
+         ON CONFLICT (prospect_id, position) DO NOTHING",
+        params![id, now],
+    )?;
+    tx.execute("UPDATE campaigns SET queued = queued + ?2 WHERE id = ?1", params![id, queued as i64])?;
     Ok(())
 }
 
@@ -1050,6 +1065,8 @@ fn insert_prospects(
         }
         ids.push(id);
     }
+    tx.prepare_cached("UPDATE campaigns SET prospects = prospects + ?2 WHERE id = ?1")?
+        .execute(params![campaign_id, ids.len() as i64])?;
     Ok(ids)
 }
 
@@ -1143,8 +1160,7 @@ fn load_campaign(
         .prepare_cached(
             "SELECT id, workspace_id, name, description, status, is_archived, created_at, updated_at,
                  launched_at, paused_at, started_at, email_transit_ms, call_duration_ms, linkedin_ms,
-                 script_id, queued, in_flight, delivered, failed,
-                 (SELECT COUNT(*) FROM prospects p WHERE p.campaign_id = campaigns.id)
+                 script_id, queued, in_flight, delivered, failed, prospects
              FROM campaigns WHERE id = ?1 AND (?2 IS NULL OR workspace_id = ?2)",
         )?
         .query_row(params![id, workspace_id], |r| {
@@ -1201,7 +1217,8 @@ fn load_campaign(
 
 const PROSPECT_SELECT: &str = "SELECT p.id, p.campaign_id, p.email, p.first_name, p.last_name,
     p.company, p.job_title, p.phone, p.linkedin_url, p.status, p.position, p.created_at,
-    p.updated_at, p.last_sent_at FROM prospects p";
+    p.updated_at, (SELECT MAX(s.started_at) FROM sends s WHERE s.prospect_id = p.id)
+    FROM prospects p";
 
 fn prospect_from_row(r: &Row<'_>) -> rusqlite::Result<ProspectView> {
     Ok(ProspectView {

@@ -60,7 +60,8 @@ const MIGRATIONS: &[&str] = &[
         queued INTEGER NOT NULL DEFAULT 0,
         in_flight INTEGER NOT NULL DEFAULT 0,
         delivered INTEGER NOT NULL DEFAULT 0,
-        failed INTEGER NOT NULL DEFAULT 0
+        failed INTEGER NOT NULL DEFAULT 0,
+        prospects INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX campaigns_by_workspace ON campaigns(workspace_id, seq);
     CREATE INDEX campaigns_by_status ON campaigns(status);
@@ -87,8 +88,7 @@ const MIGRATIONS: &[&str] = &[
         status TEXT NOT NULL,
         position INTEGER NOT NULL DEFAULT 0,
         created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL,
-        last_sent_at INTEGER
+        updated_at INTEGER NOT NULL
     );
     CREATE INDEX prospects_by_campaign ON prospects(campaign_id, status);
     CREATE TABLE sends (
@@ -141,6 +141,14 @@ pub fn open(location: Location<'_>) -> anyhow::Result<Connection> {
         .context("enabling foreign keys")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     migrate(&conn)?;
+    // Scratch tables of the dispatcher: per connection, never persisted.
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS dispatch_done (
+             send_id INTEGER PRIMARY KEY, campaign_id TEXT NOT NULL, prospect_id TEXT NOT NULL,
+             position INTEGER NOT NULL, done_at INTEGER NOT NULL);
+         CREATE TEMP TABLE IF NOT EXISTS dispatch_started (send_id INTEGER PRIMARY KEY);",
+    )
+    .context("creating the dispatcher's scratch tables")?;
     Ok(conn)
 }
 
