@@ -177,6 +177,13 @@ async fn openapi_document(
         .body(rqctx.context().document.into())?)
 }
 
+/// A no-op: answers 200 with no body and touches nothing. The reference
+/// point of the HTTP benchmark, and a liveness probe.
+#[dropshot::endpoint { method = GET, path = "/healthz", unpublished = true }]
+async fn health(_rqctx: RequestContext<FaceContext>) -> Result<http::Response<dropshot::Body>, HttpError> {
+    Ok(http::Response::builder().status(http::StatusCode::OK).body(dropshot::Body::empty())?)
+}
+
 /// Opens the store, builds the engine and starts every server.
 pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Running> {
     let conn = match &options.storage {
@@ -208,8 +215,8 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
             options.port + offset as u16
         };
         let mut api = (spec.api)().map_err(|e| anyhow::anyhow!("{e}"))?;
-        api.register(openapi_document)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        api.register(openapi_document).map_err(|e| anyhow::anyhow!("{e}"))?;
+        api.register(health).map_err(|e| anyhow::anyhow!("{e}"))?;
         let context = FaceContext {
             app: Arc::clone(&app),
             dialect: spec.dialect,

@@ -138,6 +138,17 @@ pub struct KeyRecord {
     pub demo: bool,
 }
 
+/// What a command may have made due.
+#[derive(Clone, Copy)]
+enum Rearm<'a> {
+    /// Nothing new.
+    Nothing,
+    /// Sends of this campaign.
+    Campaign(&'a str),
+    /// Anything.
+    Everything,
+}
+
 struct State {
     conn: Connection,
     /// The clock time up to which dispatch has run.
@@ -201,28 +212,61 @@ impl Engine {
         &self,
         command: impl FnOnce(&Transaction<'_>, i64) -> EngineResult<T>,
     ) -> EngineResult<T> {
-        let mut state = self.lock();
-        let now = self.clock.now_ms();
-        let state = &mut *state;
-        let tx = state.conn.transaction()?;
-        if now >= state.next_event_ms {
-            state.next_event_ms = dispatch_until(&tx, state.dispatched_to_ms, now)?;
-        }
-        state.dispatched_to_ms = state.dispatched_to_ms.max(now);
-        let result = command(&tx, now)?;
-        tx.commit()?;
-        Ok(result)
+        self.transact_then(Rearm::Nothing, command)
     }
 
-    /// Like `transact`, for commands that may make something due at once.
+    /// Like `transact`, for commands that may make sends of `campaign` due
+    /// (or of any campaign, for `None`): they are dispatched in the same
+    /// transaction when due now, else remembered as the next event.
     fn transact_and_rearm<T>(
         &self,
+        campaign: Option<&str>,
         command: impl FnOnce(&Transaction<'_>, i64) -> EngineResult<T>,
     ) -> EngineResult<T> {
-        let result = self.transact(command)?;
-        self.lock().next_event_ms = i64::MIN;
-        self.dispatch()?;
-        Ok(result)
+        self.transact_then(campaign.map_or(Rearm::Everything, Rearm::Campaign), command)
+    }
+
+    fn transact_then<T>(
+        &self,
+        rearm: Rearm<'_>,
+        command: impl FnOnce(&Transaction<'_>, i64) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let now = self.clock.now_ms();
+        let (dispatched_before, next_before) = (state.dispatched_to_ms, state.next_event_ms);
+        let tx = state.conn.transaction()?;
+        let outcome = (|| {
+            let mut next = next_before;
+            if now >= next {
+                next = dispatch_until(&tx, dispatched_before, now)?;
+            }
+            let dispatched = dispatched_before.max(now);
+            let result = command(&tx, now)?;
+            let due = match rearm {
+                Rearm::Nothing => i64::MAX,
+                Rearm::Campaign(id) => campaign_next_due(&tx, id)?,
+                Rearm::Everything => i64::MIN,
+            };
+            if due <= now {
+                next = dispatch_until(&tx, dispatched, now)?;
+            } else {
+                next = next.min(due);
+            }
+            Ok((result, dispatched, next))
+        })();
+        match outcome.and_then(|ok| tx.commit().map(|()| ok).map_err(EngineError::from)) {
+            Ok((result, dispatched, next)) => {
+                state.dispatched_to_ms = dispatched;
+                state.next_event_ms = next;
+                Ok(result)
+            }
+            Err(error) => {
+                // Everything rolled back, dispatch included: redo it next time.
+                state.next_event_ms = i64::MIN;
+                Err(error)
+            }
+        }
     }
 
     /// Runs everything due up to the clock's current time.
@@ -404,7 +448,7 @@ impl Engine {
         workspace_id: &str,
         seed: &CampaignSeed,
     ) -> EngineResult<CampaignView> {
-        self.transact_and_rearm(|tx, now| {
+        self.transact_and_rearm(None, |tx, now| {
             let workspace = load_workspace(tx, workspace_id)?;
             let id = match &seed.id {
                 Some(id) => {
@@ -493,7 +537,7 @@ impl Engine {
 
     /// Launches a draft: it becomes active and first steps are queued.
     pub fn launch(&self, workspace_id: Option<&str>, id: &str) -> EngineResult<CampaignView> {
-        self.transact_and_rearm(|tx, now| {
+        self.transact_and_rearm(Some(id), |tx, now| {
             let campaign = load_campaign(tx, workspace_id, id)?;
             if campaign.status != EngineStatus::Draft {
                 return Err(EngineError::WrongStatus {
@@ -576,7 +620,7 @@ impl Engine {
         id: &str,
         options: StartOptions,
     ) -> EngineResult<Transition<CampaignView>> {
-        self.transact_and_rearm(|tx, now| {
+        self.transact_and_rearm(Some(id), |tx, now| {
             let campaign = load_campaign(tx, Some(workspace_id), id)?;
             let target = if options.needs_approval {
                 EngineStatus::PendingApproval
@@ -645,7 +689,7 @@ impl Engine {
         campaign_id: &str,
         seeds: &[ProspectSeed],
     ) -> EngineResult<Vec<ProspectView>> {
-        self.transact_and_rearm(|tx, now| {
+        self.transact_and_rearm(Some(campaign_id), |tx, now| {
             let campaign = load_campaign(tx, Some(workspace_id), campaign_id)?;
             let ids = insert_prospects(tx, campaign_id, seeds, now)?;
             if campaign.launched_at.is_some() {
@@ -723,7 +767,7 @@ impl Engine {
         id: &str,
         paused: bool,
     ) -> EngineResult<Transition<ProspectView>> {
-        self.transact_and_rearm(|tx, now| {
+        self.transact_and_rearm(None, |tx, now| {
             let prospect = load_prospect(tx, Some(workspace_id), id)?;
             let (from, to) = if paused {
                 (ProspectState::Active, ProspectState::Paused)
@@ -905,6 +949,22 @@ fn start_due(tx: &Transaction<'_>, from: i64, to: i64) -> EngineResult<usize> {
     Ok(started_total)
 }
 
+/// The earliest due time of a campaign's startable queued sends (or
+/// `i64::MAX`): an index walk in time order that stops at the first hit.
+fn campaign_next_due(tx: &Transaction<'_>, campaign_id: &str) -> EngineResult<i64> {
+    let due: Option<i64> = tx
+        .prepare_cached(
+            "SELECT s.due_at FROM campaigns c
+             JOIN sends s ON s.campaign_id = c.id
+             JOIN prospects p ON p.id = s.prospect_id
+             WHERE c.id = ?1 AND c.status = 'active' AND s.state = 'queued' AND p.status = 'active'
+             ORDER BY s.due_at LIMIT 1",
+        )?
+        .query_row(params![campaign_id], |r| r.get(0))
+        .optional()?;
+    Ok(due.unwrap_or(i64::MAX))
+}
+
 /// The earliest time anything can happen without a command. Each query
 /// walks an index in time order and stops at the first hit, so this stays
 /// cheap however many sends are queued.
@@ -920,15 +980,8 @@ fn next_event(tx: &Transaction<'_>) -> EngineResult<i64> {
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     for campaign_id in active {
-        let due: Option<i64> = tx
-            .prepare_cached(
-                "SELECT s.due_at FROM sends s JOIN prospects p ON p.id = s.prospect_id
-                 WHERE s.campaign_id = ?1 AND s.state = 'queued' AND p.status = 'active'
-                 ORDER BY s.due_at LIMIT 1",
-            )?
-            .query_row(params![campaign_id], |r| r.get(0))
-            .optional()?;
-        next = next.into_iter().chain(due).min();
+        let due = campaign_next_due(tx, &campaign_id)?;
+        next = next.into_iter().chain(Some(due)).min();
     }
     Ok(next.unwrap_or(i64::MAX))
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod ci;
 mod conformance;
 mod openapi;
@@ -32,6 +33,8 @@ enum Task {
     /// Replay every documented vendor example, print the matrix, write
     /// target/conformance/report.md and junit.xml, and run schemathesis.
     Conformance(conformance::Args),
+    /// Run the benchmarks: engine (cargo bench) and HTTP throughput (wrk).
+    Bench(bench::Args),
     /// Run everything CI runs: fmt --check, clippy -D warnings, openapi
     /// check, and the whole test suite.
     Ci,
@@ -49,6 +52,7 @@ fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().task {
         Task::Openapi { args } => openapi::run(args),
         Task::Conformance(args) => conformance::run(args),
+        Task::Bench(args) => bench::run(args),
         Task::Ci => ci::run(),
     }
 }
