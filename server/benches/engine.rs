@@ -41,7 +41,12 @@ fn seed(id: &str, prospects: usize, steps: usize, delay_seconds: u64) -> Campaig
         description: None,
         status: Some(EngineStatus::Active),
         steps: (0..steps)
-            .map(|_| StepSeed { channel: Channel::Email, delay_seconds, subject: None, body: None })
+            .map(|_| StepSeed {
+                channel: Channel::Email,
+                delay_seconds,
+                subject: None,
+                body: None,
+            })
             .collect(),
         prospects: (0..prospects)
             .map(|n| ProspectSeed {
@@ -73,7 +78,16 @@ fn pause_latency(engine: &Engine, id: &str, rounds: usize) -> Vec<Duration> {
         let outcome = engine.pause("bench", id, false).unwrap();
         samples.push(started.elapsed());
         assert!(outcome.changed);
-        engine.start("bench", id, StartOptions { launch_drafts: true, ..Default::default() }).unwrap();
+        engine
+            .start(
+                "bench",
+                id,
+                StartOptions {
+                    launch_drafts: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
     }
     samples
 }
@@ -81,8 +95,12 @@ fn pause_latency(engine: &Engine, id: &str, rounds: usize) -> Vec<Duration> {
 fn bench_pause_latency() {
     let (engine, dir) = engine("pause");
     let started = Instant::now();
-    engine.create_campaign("bench", &seed("small", 10, 1, 86_400)).unwrap();
-    engine.create_campaign("bench", &seed("large", 1_000_000, 1, 86_400)).unwrap();
+    engine
+        .create_campaign("bench", &seed("small", 10, 1, 86_400))
+        .unwrap();
+    engine
+        .create_campaign("bench", &seed("large", 1_000_000, 1, 86_400))
+        .unwrap();
     let setup = started.elapsed();
     let large = engine.campaign(None, "large").unwrap();
     assert_eq!(large.counters.queued, 1_000_000);
@@ -93,7 +111,10 @@ fn bench_pause_latency() {
         big.extend(pause_latency(&engine, "large", 100));
     }
     let (small_median, big_median) = (median(small.clone()), median(big.clone()));
-    println!("pause latency (setup of 1,000,010 queued sends took {:.1} s)", setup.as_secs_f64());
+    println!(
+        "pause latency (setup of 1,000,010 queued sends took {:.1} s)",
+        setup.as_secs_f64()
+    );
     println!(
         "  10 queued sends:        median {:>8.1} us   p90 {:>8.1} us",
         small_median.as_secs_f64() * 1e6,
@@ -116,12 +137,16 @@ fn bench_run_to_completion(prospects: usize, steps: usize) {
     let (engine, dir) = engine(&format!("run-{prospects}x{steps}"));
     let name = format!("run{prospects}x{steps}");
     let started = Instant::now();
-    engine.create_campaign("bench", &seed(&name, prospects, steps, 60)).unwrap();
+    engine
+        .create_campaign("bench", &seed(&name, prospects, steps, 60))
+        .unwrap();
     let setup = started.elapsed();
     let started = Instant::now();
     // Far enough for every step: each is due 60 s after the last and an
     // email is in transit 30 s.
-    engine.advance_clock(((steps as i64) * 90 + 60) * 1000).unwrap();
+    engine
+        .advance_clock(((steps as i64) * 90 + 60) * 1000)
+        .unwrap();
     let run = started.elapsed();
     let campaign = engine.campaign(None, &name).unwrap();
     assert_eq!(campaign.counters.delivered, (prospects * steps) as u64);

@@ -180,8 +180,12 @@ async fn openapi_document(
 /// A no-op: answers 200 with no body and touches nothing. The reference
 /// point of the HTTP benchmark, and a liveness probe.
 #[dropshot::endpoint { method = GET, path = "/healthz", unpublished = true }]
-async fn health(_rqctx: RequestContext<FaceContext>) -> Result<http::Response<dropshot::Body>, HttpError> {
-    Ok(http::Response::builder().status(http::StatusCode::OK).body(dropshot::Body::empty())?)
+async fn health(
+    _rqctx: RequestContext<FaceContext>,
+) -> Result<http::Response<dropshot::Body>, HttpError> {
+    Ok(http::Response::builder()
+        .status(http::StatusCode::OK)
+        .body(dropshot::Body::empty())?)
 }
 
 /// Opens the store, builds the engine and starts every server.
@@ -215,7 +219,8 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
             options.port + offset as u16
         };
         let mut api = (spec.api)().map_err(|e| anyhow::anyhow!("{e}"))?;
-        api.register(openapi_document).map_err(|e| anyhow::anyhow!("{e}"))?;
+        api.register(openapi_document)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         api.register(health).map_err(|e| anyhow::anyhow!("{e}"))?;
         let context = FaceContext {
             app: Arc::clone(&app),

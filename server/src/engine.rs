@@ -21,7 +21,8 @@
 //!   and complete on schedule (or at once, if it has passed): nothing is
 //!   re-sent and nothing is lost.
 
-use std::sync::{Mutex, MutexGuard};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, RwLock};
 
 use campaign_api::sandbox::{
     ApiKey, ApiKeyCreate, CampaignSeed, CampaignSettings, CampaignView, Channel, Dialect,
@@ -161,6 +162,9 @@ struct State {
 pub struct Engine {
     state: Mutex<State>,
     clock: Clock,
+    /// Keys already looked up (every request authenticates): cleared when
+    /// a workspace changes or the world is reset.
+    keys: RwLock<HashMap<String, KeyRecord>>,
 }
 
 /// Rows processed per statement batch while dispatching.
@@ -189,6 +193,7 @@ impl Engine {
                 next_event_ms: i64::MIN,
             }),
             clock,
+            keys: RwLock::new(HashMap::new()),
         };
         engine.dispatch()?;
         Ok(engine)
@@ -285,7 +290,8 @@ impl Engine {
         let tx = state.conn.transaction()?;
         state.next_event_ms = dispatch_until(&tx, state.dispatched_to_ms, target)?;
         state.dispatched_to_ms = target;
-        tx.execute(
+        exec(
+            &tx,
             "INSERT INTO meta (key, value) VALUES ('virtual_now_ms', ?1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             params![target.to_string()],
@@ -298,6 +304,7 @@ impl Engine {
     pub fn reset(&self) -> EngineResult<()> {
         let mut state = self.lock();
         crate::store::wipe(&state.conn)?;
+        self.forget_keys();
         self.clock.rewind_virtual();
         state.dispatched_to_ms = self.clock.now_ms();
         state.next_event_ms = i64::MIN;
@@ -319,7 +326,8 @@ impl Engine {
                 None => format!("ws_{}", uuid::Uuid::new_v4().simple()),
             };
             let name = input.name.clone().unwrap_or_else(|| id.clone());
-            let inserted = tx.execute(
+            let inserted = exec(
+                tx,
                 "INSERT INTO workspaces (id, dialect, name, requires_approval, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
                 params![
@@ -354,7 +362,10 @@ impl Engine {
     /// Replaces a workspace's rate-limit overrides.
     pub fn set_rate_limits(&self, id: &str, limits: &RateLimits) -> EngineResult<Workspace> {
         self.transact(|tx, _| {
-            let changed = tx.execute(
+            // Under the engine lock, which every cache fill also holds.
+            self.forget_keys();
+            let changed = exec(
+                tx,
                 "UPDATE workspaces SET per_minute = ?2, per_day = ?3, prospects_per_minute = ?4
                  WHERE id = ?1",
                 params![
@@ -386,7 +397,8 @@ impl Engine {
         self.transact(|tx, now| {
             load_workspace(tx, workspace_id)?;
             let scopes = serde_json::to_string(&input.scopes).expect("strings serialize");
-            let inserted = tx.execute(
+            let inserted = exec(
+                tx,
                 "INSERT INTO api_keys (key, workspace_id, scopes, expires_at, demo, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING",
                 params![
@@ -412,6 +424,9 @@ impl Engine {
 
     /// Looks a key up (no expiry or scope check: faces decide).
     pub fn find_key(&self, key: &str) -> EngineResult<Option<KeyRecord>> {
+        if let Some(record) = self.keys.read().unwrap_or_else(|p| p.into_inner()).get(key) {
+            return Ok(Some(record.clone()));
+        }
         let state = self.lock();
         let found = state
             .conn
@@ -430,13 +445,23 @@ impl Engine {
         let Some((workspace_id, scopes, expires_at_ms, demo)) = found else {
             return Ok(None);
         };
-        let workspace = load_workspace(&state.conn, &workspace_id)?;
-        Ok(Some(KeyRecord {
-            workspace,
+        let record = KeyRecord {
+            workspace: load_workspace(&state.conn, &workspace_id)?,
             scopes: serde_json::from_str(&scopes).unwrap_or_default(),
             expires_at_ms,
             demo,
-        }))
+        };
+        // Filled under the engine lock, so a concurrent change (which clears
+        // the cache under the same lock's protection) cannot be overtaken.
+        self.keys
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_string(), record.clone());
+        Ok(Some(record))
+    }
+
+    fn forget_keys(&self) {
+        self.keys.write().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     // ----- campaigns -----------------------------------------------------
@@ -458,7 +483,8 @@ impl Engine {
                 None => new_campaign_id(tx, workspace.dialect)?,
             };
             let settings = seed.settings.clone().unwrap_or_default();
-            let inserted = tx.execute(
+            let inserted = exec(
+                tx,
                 "INSERT INTO campaigns (id, workspace_id, name, description, status, created_at,
                      updated_at, email_transit_ms, call_duration_ms, linkedin_ms, script_id)
                  VALUES (?1, ?2, ?3, ?4, 'draft', ?5, ?5, ?6, ?7, ?8, ?9)
@@ -479,7 +505,8 @@ impl Engine {
                 return Err(EngineError::Conflict(format!("campaign {id:?} exists")));
             }
             for (position, step) in seed.steps.iter().enumerate() {
-                tx.execute(
+                exec(
+                    tx,
                     "INSERT INTO steps (campaign_id, position, channel, delay_ms, subject, body)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![
@@ -502,7 +529,8 @@ impl Engine {
                 status @ (EngineStatus::Paused | EngineStatus::Stopped) => {
                     launch(tx, &id, now, EngineStatus::Active)?;
                     set_status(tx, &id, status, now)?;
-                    tx.execute(
+                    exec(
+                        tx,
                         "UPDATE campaigns SET paused_at = ?2 WHERE id = ?1",
                         params![id, now],
                     )?;
@@ -559,21 +587,22 @@ impl Engine {
         pause_prospects: bool,
     ) -> EngineResult<Transition<CampaignView>> {
         self.transact(|tx, now| {
-            let campaign = load_campaign(tx, Some(workspace_id), id)?;
-            let changed = match campaign.status {
-                EngineStatus::Active => {
-                    set_status(tx, id, EngineStatus::Paused, now)?;
-                    tx.execute(
-                        "UPDATE campaigns SET paused_at = ?2 WHERE id = ?1",
-                        params![id, now],
-                    )?;
-                    true
+            // Compare-and-set: one statement decides and applies the change.
+            let changed = exec(
+                tx,
+                "UPDATE campaigns SET status = 'paused', paused_at = ?3, updated_at = ?3
+                 WHERE id = ?1 AND workspace_id = ?2 AND status = 'active'",
+                params![id, workspace_id, now],
+            )? == 1;
+            if !changed {
+                match load_campaign(tx, Some(workspace_id), id)?.status {
+                    EngineStatus::Paused => {}
+                    status => return Err(EngineError::WrongStatus { status }),
                 }
-                EngineStatus::Paused => false,
-                status => return Err(EngineError::WrongStatus { status }),
-            };
+            }
             if pause_prospects {
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE prospects SET status = 'paused', updated_at = ?2
                      WHERE campaign_id = ?1 AND status = 'active'",
                     params![id, now],
@@ -640,7 +669,8 @@ impl Engine {
                 }
                 EngineStatus::Paused | EngineStatus::Stopped => {
                     set_status(tx, id, target, now)?;
-                    tx.execute(
+                    exec(
+                        tx,
                         "UPDATE campaigns SET started_at = ?2 WHERE id = ?1",
                         params![id, now],
                     )?;
@@ -650,7 +680,8 @@ impl Engine {
                 status => return Err(EngineError::WrongStatus { status }),
             };
             if options.resume_prospects {
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE prospects SET status = 'active', updated_at = ?2
                      WHERE campaign_id = ?1 AND status = 'paused'",
                     params![id, now],
@@ -675,7 +706,7 @@ impl Engine {
                     status: campaign.status,
                 });
             }
-            tx.execute("DELETE FROM campaigns WHERE id = ?1", params![id])?;
+            exec(tx, "DELETE FROM campaigns WHERE id = ?1", params![id])?;
             Ok(campaign)
         })
     }
@@ -723,7 +754,7 @@ impl Engine {
         self.transact(|tx, _| {
             load_campaign(tx, workspace_id, campaign_id)?;
             let mut stmt = tx.prepare_cached(&format!(
-                "{PROSPECT_SELECT} WHERE p.campaign_id = ?1 ORDER BY p.seq"
+                "{PROSPECT_SELECT} WHERE p.campaign_id = CAST(?1 AS TEXT) ORDER BY p.seq"
             ))?;
             let rows = stmt.query_map(params![campaign_id], prospect_from_row)?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -775,7 +806,8 @@ impl Engine {
                 (ProspectState::Paused, ProspectState::Active)
             };
             let changed = if prospect.status == from {
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE prospects SET status = ?2, updated_at = ?3 WHERE id = ?1",
                     params![id, prospect_state_str(to), now],
                 )?;
@@ -803,13 +835,32 @@ impl Engine {
         let limit = i64::from(query.limit.unwrap_or(1000).clamp(1, 10_000));
         self.transact(|tx, _| {
             let after = query.after_id.unwrap_or(0);
-            let mut stmt = tx.prepare_cached(&format!(
-                "{SEND_SELECT} WHERE (?1 IS NULL OR campaign_id = ?1) AND id > ?2 ORDER BY id LIMIT ?3"
-            ))?;
-            let rows = stmt.query_map(params![query.campaign_id, after, limit], send_from_row)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let rows = match &query.campaign_id {
+                Some(campaign) => tx
+                    .prepare_cached(&format!(
+                        "{SEND_SELECT} WHERE campaign_id = CAST(?1 AS TEXT) AND id > ?2 ORDER BY id LIMIT ?3"
+                    ))?
+                    .query_map(params![campaign, after, limit], send_from_row)?
+                    .collect::<Result<_, _>>()?,
+                None => tx
+                    .prepare_cached(&format!("{SEND_SELECT} WHERE id > ?1 ORDER BY id LIMIT ?2"))?
+                    .query_map(params![after, limit], send_from_row)?
+                    .collect::<Result<_, _>>()?,
+            };
+            Ok(rows)
         })
     }
+}
+
+/// Executes a statement through the connection's statement cache: every
+/// statement the engine runs is compiled once, not once per request.
+///
+/// A trap, measured: SQLite recompiles a statement on every new binding
+/// when a parameter compared by `=` (or a range) takes part in choosing an
+/// ORDER BY plan. Writing such parameters as `CAST(?N AS TEXT)` keeps the
+/// index plan and the compiled statement.
+fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
 }
 
 // ----- dispatch ---------------------------------------------------------
@@ -831,12 +882,13 @@ fn dispatch_until(tx: &Transaction<'_>, from: i64, to: i64) -> EngineResult<i64>
 /// Completes in-flight sends whose time has come (in order of completion),
 /// advances their prospects and queues each prospect's next step.
 fn complete_in_flight(tx: &Transaction<'_>, to: i64) -> EngineResult<usize> {
-    tx.prepare_cached("DELETE FROM temp.dispatch_done")?.execute([])?;
+    tx.prepare_cached("DELETE FROM temp.dispatch_done")?
+        .execute([])?;
     let done = tx
         .prepare_cached(
             "INSERT INTO temp.dispatch_done (send_id, campaign_id, prospect_id, position, done_at)
              SELECT id, campaign_id, prospect_id, position, completes_at FROM sends
-             WHERE state = 'in_flight' AND completes_at <= ?1
+             WHERE state = 'in_flight' AND completes_at <= CAST(?1 AS INTEGER)
              ORDER BY completes_at, id LIMIT ?2",
         )?
         .execute(params![to, DISPATCH_BATCH])?;
@@ -891,7 +943,8 @@ fn complete_in_flight(tx: &Transaction<'_>, to: i64) -> EngineResult<usize> {
     if usize::try_from(expected_next).ok() != Some(queued) {
         // A next step already existed (it cannot, by construction): count
         // from the sends themselves rather than trust the increment.
-        tx.execute(
+        exec(
+            tx,
             "UPDATE campaigns SET queued = (SELECT COUNT(*) FROM sends s
                  WHERE s.campaign_id = campaigns.id AND s.state = 'queued')
              WHERE id IN (SELECT campaign_id FROM temp.dispatch_done)",
@@ -920,12 +973,13 @@ fn start_due(tx: &Transaction<'_>, from: i64, to: i64) -> EngineResult<usize> {
         .collect::<Result<_, _>>()?;
     let mut started_total = 0;
     for (campaign_id, email_ms, call_ms, linkedin_ms) in campaigns {
-        tx.prepare_cached("DELETE FROM temp.dispatch_started")?.execute([])?;
+        tx.prepare_cached("DELETE FROM temp.dispatch_started")?
+            .execute([])?;
         let started = tx
             .prepare_cached(
                 "INSERT INTO temp.dispatch_started (send_id)
                  SELECT s.id FROM sends s JOIN prospects p ON p.id = s.prospect_id
-                 WHERE s.campaign_id = ?1 AND s.state = 'queued' AND s.due_at <= ?2
+                 WHERE s.campaign_id = CAST(?1 AS TEXT) AND s.state = 'queued' AND s.due_at <= CAST(?2 AS INTEGER)
                    AND p.status = 'active'
                  ORDER BY s.due_at, s.id LIMIT ?3",
             )?
@@ -957,7 +1011,7 @@ fn campaign_next_due(tx: &Transaction<'_>, campaign_id: &str) -> EngineResult<i6
             "SELECT s.due_at FROM campaigns c
              JOIN sends s ON s.campaign_id = c.id
              JOIN prospects p ON p.id = s.prospect_id
-             WHERE c.id = ?1 AND c.status = 'active' AND s.state = 'queued' AND p.status = 'active'
+             WHERE c.id = CAST(?1 AS TEXT) AND c.status = 'active' AND s.state = 'queued' AND p.status = 'active'
              ORDER BY s.due_at LIMIT 1",
         )?
         .query_row(params![campaign_id], |r| r.get(0))
@@ -1001,20 +1055,24 @@ fn complete_campaign_if_done(tx: &Transaction<'_>, campaign_id: &str) -> EngineR
 /// Marks a campaign launched with `status` and queues every unfinished
 /// prospect's next step, due its delay after now.
 fn launch(tx: &Transaction<'_>, id: &str, now: i64, status: EngineStatus) -> EngineResult<()> {
-    tx.execute(
+    exec(tx,
         "UPDATE campaigns SET status = ?2, launched_at = COALESCE(launched_at, ?3), started_at = ?3,
              updated_at = ?3 WHERE id = ?1",
         params![id, status_str(status), now],
     )?;
-    let queued = tx.execute(
+    let queued = exec(tx,
         "INSERT INTO sends (campaign_id, prospect_id, position, channel, state, due_at)
          SELECT p.campaign_id, p.id, st.position, st.channel, 'queued', ?2 + st.delay_ms
          FROM prospects p JOIN steps st ON st.campaign_id = p.campaign_id AND st.position = p.position
-         WHERE p.campaign_id = ?1 AND p.status IN ('active', 'paused') ORDER BY p.seq
+         WHERE p.campaign_id = CAST(?1 AS TEXT) AND p.status IN ('active', 'paused') ORDER BY p.seq
          ON CONFLICT (prospect_id, position) DO NOTHING",
         params![id, now],
     )?;
-    tx.execute("UPDATE campaigns SET queued = queued + ?2 WHERE id = ?1", params![id, queued as i64])?;
+    exec(
+        tx,
+        "UPDATE campaigns SET queued = queued + ?2 WHERE id = ?1",
+        params![id, queued as i64],
+    )?;
     Ok(())
 }
 
@@ -1135,12 +1193,12 @@ fn page_seqs(
 ) -> EngineResult<Vec<(i64, String)>> {
     let limit = i64::from(limit);
     let (condition, order, bound) = match from {
-        PageFrom::Start => ("1 = 1 OR ?2 IS NULL", "ASC", 0),
-        PageFrom::After(seq) => ("seq > ?2", "ASC", seq),
-        PageFrom::Before(seq) => ("seq < ?2", "DESC", seq),
+        PageFrom::Start => ("seq > CAST(?2 AS INTEGER)", "ASC", i64::MIN),
+        PageFrom::After(seq) => ("seq > CAST(?2 AS INTEGER)", "ASC", seq),
+        PageFrom::Before(seq) => ("seq < CAST(?2 AS INTEGER)", "DESC", seq),
     };
     let sql = format!(
-        "SELECT seq, id FROM {table} WHERE {column} = ?1 AND ({condition}) ORDER BY seq {order} LIMIT ?3"
+        "SELECT seq, id FROM {table} WHERE {column} = CAST(?1 AS TEXT) AND ({condition}) ORDER BY seq {order} LIMIT ?3"
     );
     let mut rows: Vec<(i64, String)> = tx
         .prepare_cached(&sql)?
@@ -1214,9 +1272,9 @@ fn load_campaign(
             "SELECT id, workspace_id, name, description, status, is_archived, created_at, updated_at,
                  launched_at, paused_at, started_at, email_transit_ms, call_duration_ms, linkedin_ms,
                  script_id, queued, in_flight, delivered, failed, prospects
-             FROM campaigns WHERE id = ?1 AND (?2 IS NULL OR workspace_id = ?2)",
+             FROM campaigns WHERE id = ?1",
         )?
-        .query_row(params![id, workspace_id], |r| {
+        .query_row(params![id], |r| {
             let millis = |i: usize| -> rusqlite::Result<Option<Iso8601>> {
                 Ok(r.get::<_, Option<i64>>(i)?.map(Iso8601::from_millis))
             };
@@ -1249,10 +1307,15 @@ fn load_campaign(
             })
         })
         .optional()?;
-    let mut campaign = campaign.ok_or(EngineError::CampaignNotFound)?;
+    // The workspace is checked here, not in SQL: a `?2 IS NULL OR ...`
+    // condition makes SQLite recompile the statement whenever the binding
+    // changes between null and a value.
+    let mut campaign = campaign
+        .filter(|c| workspace_id.is_none_or(|ws| ws == c.workspace_id))
+        .ok_or(EngineError::CampaignNotFound)?;
     campaign.steps = tx
         .prepare_cached(
-            "SELECT position, channel, delay_ms, subject, body FROM steps WHERE campaign_id = ?1
+            "SELECT position, channel, delay_ms, subject, body FROM steps WHERE campaign_id = CAST(?1 AS TEXT)
              ORDER BY position",
         )?
         .query_map(params![id], |r| {
@@ -1297,13 +1360,20 @@ fn load_prospect(
     workspace_id: Option<&str>,
     id: &str,
 ) -> EngineResult<ProspectView> {
-    tx.prepare_cached(&format!(
-        "{PROSPECT_SELECT} JOIN campaigns c ON c.id = p.campaign_id
-         WHERE p.id = ?1 AND (?2 IS NULL OR c.workspace_id = ?2)"
-    ))?
-    .query_row(params![id, workspace_id], prospect_from_row)
-    .optional()?
-    .ok_or(EngineError::ProspectNotFound)
+    let found = tx
+        .prepare_cached(&format!("{PROSPECT_SELECT} WHERE p.id = ?1"))?
+        .query_row(params![id], prospect_from_row)
+        .optional()?;
+    let found = match (found, workspace_id) {
+        (Some(prospect), Some(workspace)) => {
+            let owner: String = tx
+                .prepare_cached("SELECT workspace_id FROM campaigns WHERE id = ?1")?
+                .query_row(params![prospect.campaign_id], |r| r.get(0))?;
+            (owner == workspace).then_some(prospect)
+        }
+        (found, _) => found,
+    };
+    found.ok_or(EngineError::ProspectNotFound)
 }
 
 const SEND_SELECT: &str = "SELECT id, campaign_id, prospect_id, position, channel, state, due_at,

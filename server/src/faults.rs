@@ -2,6 +2,7 @@
 //! with that face's internal error, or are delayed.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use campaign_api::sandbox::{Dialect, FaultCreate, FaultKind, FaultView};
@@ -19,6 +20,8 @@ pub enum FaultAction {
 #[derive(Default)]
 pub struct Faults {
     armed: Mutex<Vec<FaultView>>,
+    /// Whether anything is armed: lets every request skip the lock.
+    any: AtomicBool,
 }
 
 impl Faults {
@@ -31,12 +34,17 @@ impl Faults {
             kind: input.kind,
             delay_ms: input.delay_ms.unwrap_or(0),
         };
-        self.lock().push(view.clone());
+        let mut armed = self.lock();
+        armed.push(view.clone());
+        self.any.store(true, Ordering::SeqCst);
         view
     }
 
     /// Takes one use of the first fault armed for this operation.
     pub fn take(&self, dialect: Dialect, operation_id: &str) -> Option<FaultAction> {
+        if !self.any.load(Ordering::SeqCst) {
+            return None;
+        }
         let mut armed = self.lock();
         let index = armed
             .iter()
@@ -49,6 +57,7 @@ impl Faults {
         };
         if fault.remaining == 0 {
             armed.remove(index);
+            self.any.store(!armed.is_empty(), Ordering::SeqCst);
         }
         Some(action)
     }
@@ -60,7 +69,9 @@ impl Faults {
 
     /// Disarms everything.
     pub fn clear(&self) {
-        self.lock().clear();
+        let mut armed = self.lock();
+        armed.clear();
+        self.any.store(false, Ordering::SeqCst);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<FaultView>> {

@@ -8,6 +8,7 @@ use std::io::Write as _;
 use anyhow::Context as _;
 use campaignd::app::{self, Storage};
 use clap::{Parser, Subcommand, ValueEnum};
+use slog::Drain as _;
 
 #[derive(Parser)]
 #[command(
@@ -59,7 +60,7 @@ enum Command {
         /// Address to listen on. The sandbox API has no auth: keep it on loopback.
         #[arg(long, default_value_t = Ipv4Addr::LOCALHOST)]
         bind: Ipv4Addr,
-        /// Log level; logs are structured (slog key-value records) on stderr.
+        /// Log level; logs are JSON lines on stderr.
         #[arg(long, value_enum, default_value_t = LogLevel::Warn, env = "CAMPAIGND_LOG")]
         log: LogLevel,
     },
@@ -77,14 +78,20 @@ async fn main() -> anyhow::Result<()> {
         log,
     } = Cli::parse().command;
     let level = match log {
-        LogLevel::Error => dropshot::ConfigLoggingLevel::Error,
-        LogLevel::Warn => dropshot::ConfigLoggingLevel::Warn,
-        LogLevel::Info => dropshot::ConfigLoggingLevel::Info,
-        LogLevel::Debug => dropshot::ConfigLoggingLevel::Debug,
+        LogLevel::Error => slog::Level::Error,
+        LogLevel::Warn => slog::Level::Warning,
+        LogLevel::Info => slog::Level::Info,
+        LogLevel::Debug => slog::Level::Debug,
     };
-    let log = dropshot::ConfigLogging::StderrTerminal { level }
-        .to_logger("campaignd")
-        .context("setting up logging")?;
+    // JSON lines on stderr. The level filter comes before the asynchronous
+    // drain so that filtered records never cross its channel (dropshot's
+    // own logger filters after it, which costs a channel hop per request).
+    let json = slog_json::Json::default(std::io::stderr()).fuse();
+    let drain = slog_async::Async::new(json).chan_size(4096).build().fuse();
+    let log = slog::Logger::root(
+        slog::LevelFilter::new(drain, level).fuse(),
+        slog::o!("name" => "campaignd"),
+    );
     anyhow::ensure!(
         port <= u16::MAX - 5,
         "--port must leave room for the five ports after it"

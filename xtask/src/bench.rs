@@ -35,7 +35,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let root = crate::project_root();
     if !args.http_only {
         eprintln!("==> engine benchmarks (cargo bench -p campaignd --bench engine)");
-        let status = Command::new(cargo()).args(["bench", "-p", "campaignd", "--bench", "engine"]).current_dir(&root).status()?;
+        let status = Command::new(cargo())
+            .args(["bench", "-p", "campaignd", "--bench", "engine"])
+            .current_dir(&root)
+            .status()?;
         if !status.success() {
             return Ok(ExitCode::FAILURE);
         }
@@ -44,7 +47,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("wrk is not installed (Debian: apt-get install wrk)");
     }
     eprintln!("==> building campaignd (release)");
-    let built = Command::new(cargo()).args(["build", "--release", "-q", "-p", "campaignd"]).current_dir(&root).status()?;
+    let built = Command::new(cargo())
+        .args(["build", "--release", "-q", "-p", "campaignd"])
+        .current_dir(&root)
+        .status()?;
     if !built.success() {
         bail!("building campaignd failed");
     }
@@ -84,12 +90,26 @@ fn origins(server: &mut Child) -> anyhow::Result<(String, String)> {
         }
     }
     std::thread::spawn(move || lines.for_each(drop));
-    Ok((sandbox.context("no sandbox URL")?, alta.context("no alta URL")?))
+    Ok((
+        sandbox.context("no sandbox URL")?,
+        alta.context("no alta URL")?,
+    ))
 }
 
 fn curl_json(method: &str, url: &str, body: &str) -> anyhow::Result<()> {
     let status = Command::new("curl")
-        .args(["-sf", "-o", "/dev/null", "-X", method, "-H", "Content-Type: application/json", "-d", body, url])
+        .args([
+            "-sf",
+            "-o",
+            "/dev/null",
+            "-X",
+            method,
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            body,
+            url,
+        ])
         .status()?;
     if !status.success() {
         bail!("{method} {url} failed");
@@ -99,16 +119,32 @@ fn curl_json(method: &str, url: &str, body: &str) -> anyhow::Result<()> {
 
 fn http_bench(server: &mut Child, args: &Args, data: &Path) -> anyhow::Result<()> {
     let (sandbox, alta) = origins(server)?;
-    curl_json("POST", &format!("{sandbox}/workspaces"), r#"{"id": "bench", "dialect": "alta"}"#)?;
-    curl_json("POST", &format!("{sandbox}/workspaces/bench/keys"), r#"{"key": "bench_token"}"#)?;
-    curl_json("PUT", &format!("{sandbox}/workspaces/bench/rate-limits"), r#"{"perMinute": 100000000}"#)?;
+    curl_json(
+        "POST",
+        &format!("{sandbox}/workspaces"),
+        r#"{"id": "bench", "dialect": "alta"}"#,
+    )?;
+    curl_json(
+        "POST",
+        &format!("{sandbox}/workspaces/bench/keys"),
+        r#"{"key": "bench_token"}"#,
+    )?;
+    curl_json(
+        "PUT",
+        &format!("{sandbox}/workspaces/bench/rate-limits"),
+        r#"{"perMinute": 100000000}"#,
+    )?;
     for n in 0..CAMPAIGNS {
         let body = format!(
             r#"{{"id": "00000000-0000-4000-8000-{n:012}", "name": "bench {n}", "status": "active",
                 "steps": [{{"channel": "email", "delaySeconds": 86400}}],
                 "prospects": [{{"email": "a@bench.example"}}, {{"email": "b@bench.example"}}]}}"#
         );
-        curl_json("POST", &format!("{sandbox}/workspaces/bench/campaigns"), &body)?;
+        curl_json(
+            "POST",
+            &format!("{sandbox}/workspaces/bench/campaigns"),
+            &body,
+        )?;
     }
     let script = data.join("pause_resume.lua");
     std::fs::write(
@@ -129,7 +165,11 @@ end
     std::thread::sleep(Duration::from_millis(200));
     let wrk = |extra: &[&str], url: &str| -> anyhow::Result<f64> {
         let output = Command::new("wrk")
-            .args(["-t1", &format!("-c{}", args.connections), &format!("-d{}s", args.seconds)])
+            .args([
+                "-t1",
+                &format!("-c{}", args.connections),
+                &format!("-d{}s", args.seconds),
+            ])
             .args(extra)
             .arg(url)
             .output()
@@ -148,9 +188,20 @@ end
     let pairs = wrk(&["-s", &script_arg], &alta)?;
     let noop_again = wrk(&[], &format!("{alta}/healthz"))?;
     let reference = (noop + noop_again) / 2.0;
-    println!("HTTP throughput (wrk -t1 -c{} -d{}s, loopback, release build, SQLite WAL data dir)", args.connections, args.seconds);
-    println!("  no-op GET /healthz:            {noop:>10.0} requests/s (again after: {noop_again:.0})");
-    println!("  pause+resume POSTs (durable):  {pairs:>10.0} requests/s = {:.0} pairs/s", pairs / 2.0);
-    println!("  ratio to the no-op mean:       {:>10.1}%   (goal >= 50%)", 100.0 * pairs / reference);
+    println!(
+        "HTTP throughput (wrk -t1 -c{} -d{}s, loopback, release build, SQLite WAL data dir)",
+        args.connections, args.seconds
+    );
+    println!(
+        "  no-op GET /healthz:            {noop:>10.0} requests/s (again after: {noop_again:.0})"
+    );
+    println!(
+        "  pause+resume POSTs (durable):  {pairs:>10.0} requests/s = {:.0} pairs/s",
+        pairs / 2.0
+    );
+    println!(
+        "  ratio to the no-op mean:       {:>10.1}%   (goal >= 50%)",
+        100.0 * pairs / reference
+    );
     Ok(())
 }
