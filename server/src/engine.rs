@@ -22,7 +22,8 @@
 //!   re-sent and nothing is lost.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, RwLock};
 
 use campaign_api::sandbox::{
     ApiKey, ApiKeyCreate, CampaignSeed, CampaignSettings, CampaignView, Channel, Dialect,
@@ -30,7 +31,7 @@ use campaign_api::sandbox::{
     SendState, SendView, StepView, Workspace, WorkspaceCreate,
 };
 use campaign_api::wire::Iso8601;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::clock::{Clock, VIRTUAL_EPOCH_MS};
 
@@ -139,6 +140,54 @@ pub struct KeyRecord {
     pub demo: bool,
 }
 
+/// Runs a command in a savepoint of the open transaction: on error the
+/// command (and the dispatch run before it) rolls back alone.
+fn run_savepoint<T>(
+    state: &mut State,
+    clock: &Clock,
+    rearm: Rearm<'_>,
+    command: impl FnOnce(&Connection, i64) -> EngineResult<T>,
+) -> EngineResult<T> {
+    let now = clock.now_ms();
+    let (dispatched_before, next_before) = (state.dispatched_to_ms, state.next_event_ms);
+    let conn = &state.conn;
+    exec(conn, "SAVEPOINT command", [])?;
+    let outcome = (|| {
+        let mut next = next_before;
+        if now >= next {
+            next = dispatch_until(conn, dispatched_before, now)?;
+        }
+        let dispatched = dispatched_before.max(now);
+        let result = command(conn, now)?;
+        let due = match rearm {
+            Rearm::Nothing => i64::MAX,
+            Rearm::Campaign(id) => campaign_next_due(conn, id)?,
+            Rearm::Everything => i64::MIN,
+        };
+        if due <= now {
+            next = dispatch_until(conn, dispatched, now)?;
+        } else {
+            next = next.min(due);
+        }
+        Ok((result, dispatched, next))
+    })();
+    match outcome {
+        Ok((result, dispatched, next)) => {
+            exec(conn, "RELEASE command", [])?;
+            state.dispatched_to_ms = dispatched;
+            state.next_event_ms = next;
+            Ok(result)
+        }
+        Err(error) => {
+            exec(conn, "ROLLBACK TO command", [])?;
+            exec(conn, "RELEASE command", [])?;
+            // The dispatch ran inside the savepoint too: redo it next time.
+            state.next_event_ms = i64::MIN;
+            Err(error)
+        }
+    }
+}
+
 /// What a command may have made due.
 #[derive(Clone, Copy)]
 enum Rearm<'a> {
@@ -156,6 +205,12 @@ struct State {
     dispatched_to_ms: i64,
     /// Nothing is due before this time; dispatch is skipped until then.
     next_event_ms: i64,
+    /// Group commit: whether a transaction is open, the number of the batch
+    /// it belongs to, the last batch committed, and the last that failed.
+    open: bool,
+    batch: u64,
+    committed: u64,
+    failed: u64,
 }
 
 /// The engine; share it behind an `Arc`.
@@ -165,6 +220,11 @@ pub struct Engine {
     /// Keys already looked up (every request authenticates): cleared when
     /// a workspace changes or the world is reset.
     keys: RwLock<HashMap<String, KeyRecord>>,
+    /// Commands about to take the lock: while there are any, a finished
+    /// command leaves the transaction open for them (group commit).
+    waiting: AtomicUsize,
+    /// Signalled when a batch commits (or fails to).
+    batch_done: Condvar,
 }
 
 /// Rows processed per statement batch while dispatching.
@@ -191,9 +251,15 @@ impl Engine {
                 conn,
                 dispatched_to_ms: now,
                 next_event_ms: i64::MIN,
+                open: false,
+                batch: 1,
+                committed: 0,
+                failed: 0,
             }),
             clock,
             keys: RwLock::new(HashMap::new()),
+            waiting: AtomicUsize::new(0),
+            batch_done: Condvar::new(),
         };
         engine.dispatch()?;
         Ok(engine)
@@ -215,7 +281,7 @@ impl Engine {
     /// Runs `command` in one transaction, after dispatching everything due.
     fn transact<T>(
         &self,
-        command: impl FnOnce(&Transaction<'_>, i64) -> EngineResult<T>,
+        command: impl FnOnce(&Connection, i64) -> EngineResult<T>,
     ) -> EngineResult<T> {
         self.transact_then(Rearm::Nothing, command)
     }
@@ -226,52 +292,62 @@ impl Engine {
     fn transact_and_rearm<T>(
         &self,
         campaign: Option<&str>,
-        command: impl FnOnce(&Transaction<'_>, i64) -> EngineResult<T>,
+        command: impl FnOnce(&Connection, i64) -> EngineResult<T>,
     ) -> EngineResult<T> {
         self.transact_then(campaign.map_or(Rearm::Everything, Rearm::Campaign), command)
     }
 
+    /// Runs one command atomically (a savepoint inside the open batch
+    /// transaction), dispatching what is due first, and returns once the
+    /// batch holding it is durably committed.
+    ///
+    /// Group commit: commands that arrive while others run join the same
+    /// transaction; the last command of a burst commits it for all. Nobody
+    /// is answered before the commit that holds their change, so every
+    /// acknowledged change survives a kill -9, and a burst of N commands
+    /// pays for one commit instead of N.
     fn transact_then<T>(
         &self,
         rearm: Rearm<'_>,
-        command: impl FnOnce(&Transaction<'_>, i64) -> EngineResult<T>,
+        command: impl FnOnce(&Connection, i64) -> EngineResult<T>,
     ) -> EngineResult<T> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
         let mut guard = self.lock();
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
         let state = &mut *guard;
-        let now = self.clock.now_ms();
-        let (dispatched_before, next_before) = (state.dispatched_to_ms, state.next_event_ms);
-        let tx = state.conn.transaction()?;
-        let outcome = (|| {
-            let mut next = next_before;
-            if now >= next {
-                next = dispatch_until(&tx, dispatched_before, now)?;
-            }
-            let dispatched = dispatched_before.max(now);
-            let result = command(&tx, now)?;
-            let due = match rearm {
-                Rearm::Nothing => i64::MAX,
-                Rearm::Campaign(id) => campaign_next_due(&tx, id)?,
-                Rearm::Everything => i64::MIN,
-            };
-            if due <= now {
-                next = dispatch_until(&tx, dispatched, now)?;
+        if !state.open {
+            exec(&state.conn, "BEGIN", [])?;
+            state.open = true;
+        }
+        let outcome = run_savepoint(state, &self.clock, rearm, command);
+        let my_batch = state.batch;
+        if self.waiting.load(Ordering::SeqCst) == 0 {
+            // Last of the burst: commit for everyone in the batch.
+            let committed = exec(&state.conn, "COMMIT", []);
+            state.open = false;
+            state.batch += 1;
+            if committed.is_ok() {
+                state.committed = my_batch;
             } else {
-                next = next.min(due);
-            }
-            Ok((result, dispatched, next))
-        })();
-        match outcome.and_then(|ok| tx.commit().map(|()| ok).map_err(EngineError::from)) {
-            Ok((result, dispatched, next)) => {
-                state.dispatched_to_ms = dispatched;
-                state.next_event_ms = next;
-                Ok(result)
-            }
-            Err(error) => {
-                // Everything rolled back, dispatch included: redo it next time.
+                let _ = exec(&state.conn, "ROLLBACK", []);
+                state.failed = my_batch;
                 state.next_event_ms = i64::MIN;
-                Err(error)
+            }
+            self.batch_done.notify_all();
+            committed?;
+        } else {
+            guard = self
+                .batch_done
+                .wait_while(guard, |s| s.committed < my_batch && s.failed < my_batch)
+                .unwrap_or_else(|p| p.into_inner());
+            if guard.committed < my_batch {
+                return Err(EngineError::Storage(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+                    Some("the batch holding this change failed to commit".into()),
+                )));
             }
         }
+        outcome
     }
 
     /// Runs everything due up to the clock's current time.
@@ -281,30 +357,30 @@ impl Engine {
 
     /// Moves a virtual clock forward, running everything due on the way.
     pub fn advance_clock(&self, by_ms: i64) -> EngineResult<i64> {
-        let mut state = self.lock();
         let target = self.clock.now_ms().saturating_add(by_ms.max(0));
         if !self.clock.set_virtual(target) {
             return Err(EngineError::ClockIsReal);
         }
-        let state = &mut *state;
-        let tx = state.conn.transaction()?;
-        state.next_event_ms = dispatch_until(&tx, state.dispatched_to_ms, target)?;
-        state.dispatched_to_ms = target;
-        exec(
-            &tx,
-            "INSERT INTO meta (key, value) VALUES ('virtual_now_ms', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![target.to_string()],
-        )?;
-        tx.commit()?;
-        Ok(target)
+        // Dispatching up to the new time happens at the start of the command.
+        self.transact(|tx, now| {
+            exec(
+                tx,
+                "INSERT INTO meta (key, value) VALUES ('virtual_now_ms', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![now.to_string()],
+            )?;
+            Ok(now)
+        })
     }
 
     /// Deletes everything and rewinds a virtual clock.
     pub fn reset(&self) -> EngineResult<()> {
+        self.transact(|tx, _| {
+            crate::store::wipe(tx)?;
+            self.forget_keys();
+            Ok(())
+        })?;
         let mut state = self.lock();
-        crate::store::wipe(&state.conn)?;
-        self.forget_keys();
         self.clock.rewind_virtual();
         state.dispatched_to_ms = self.clock.now_ms();
         state.next_event_ms = i64::MIN;
@@ -868,7 +944,7 @@ fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite
 /// Runs every event due in `(from, to]` in time order; returns the time of
 /// the next event (or `i64::MAX` when nothing is pending). Set-based: each
 /// batch is a handful of statements, whatever its size.
-fn dispatch_until(tx: &Transaction<'_>, from: i64, to: i64) -> EngineResult<i64> {
+fn dispatch_until(tx: &Connection, from: i64, to: i64) -> EngineResult<i64> {
     loop {
         let completed = complete_in_flight(tx, to)?;
         let started = start_due(tx, from, to)?;
@@ -881,7 +957,7 @@ fn dispatch_until(tx: &Transaction<'_>, from: i64, to: i64) -> EngineResult<i64>
 
 /// Completes in-flight sends whose time has come (in order of completion),
 /// advances their prospects and queues each prospect's next step.
-fn complete_in_flight(tx: &Transaction<'_>, to: i64) -> EngineResult<usize> {
+fn complete_in_flight(tx: &Connection, to: i64) -> EngineResult<usize> {
     tx.prepare_cached("DELETE FROM temp.dispatch_done")?
         .execute([])?;
     let done = tx
@@ -963,7 +1039,7 @@ fn complete_in_flight(tx: &Transaction<'_>, to: i64) -> EngineResult<usize> {
 
 /// Starts queued sends that are due in active campaigns for active
 /// prospects: a send due while its campaign was held starts at `from`.
-fn start_due(tx: &Transaction<'_>, from: i64, to: i64) -> EngineResult<usize> {
+fn start_due(tx: &Connection, from: i64, to: i64) -> EngineResult<usize> {
     let campaigns: Vec<(String, i64, i64, i64)> = tx
         .prepare_cached(
             "SELECT id, email_transit_ms, call_duration_ms, linkedin_ms FROM campaigns
@@ -1005,7 +1081,7 @@ fn start_due(tx: &Transaction<'_>, from: i64, to: i64) -> EngineResult<usize> {
 
 /// The earliest due time of a campaign's startable queued sends (or
 /// `i64::MAX`): an index walk in time order that stops at the first hit.
-fn campaign_next_due(tx: &Transaction<'_>, campaign_id: &str) -> EngineResult<i64> {
+fn campaign_next_due(tx: &Connection, campaign_id: &str) -> EngineResult<i64> {
     let due: Option<i64> = tx
         .prepare_cached(
             "SELECT s.due_at FROM campaigns c
@@ -1022,7 +1098,7 @@ fn campaign_next_due(tx: &Transaction<'_>, campaign_id: &str) -> EngineResult<i6
 /// The earliest time anything can happen without a command. Each query
 /// walks an index in time order and stops at the first hit, so this stays
 /// cheap however many sends are queued.
-fn next_event(tx: &Transaction<'_>) -> EngineResult<i64> {
+fn next_event(tx: &Connection) -> EngineResult<i64> {
     let mut next: Option<i64> = tx
         .prepare_cached(
             "SELECT completes_at FROM sends WHERE state = 'in_flight' ORDER BY completes_at LIMIT 1",
@@ -1040,7 +1116,7 @@ fn next_event(tx: &Transaction<'_>) -> EngineResult<i64> {
     Ok(next.unwrap_or(i64::MAX))
 }
 
-fn complete_campaign_if_done(tx: &Transaction<'_>, campaign_id: &str) -> EngineResult<()> {
+fn complete_campaign_if_done(tx: &Connection, campaign_id: &str) -> EngineResult<()> {
     tx.prepare_cached(
         "UPDATE campaigns SET status = 'completed'
          WHERE id = ?1 AND status = 'active' AND queued = 0 AND in_flight = 0
@@ -1054,7 +1130,7 @@ fn complete_campaign_if_done(tx: &Transaction<'_>, campaign_id: &str) -> EngineR
 
 /// Marks a campaign launched with `status` and queues every unfinished
 /// prospect's next step, due its delay after now.
-fn launch(tx: &Transaction<'_>, id: &str, now: i64, status: EngineStatus) -> EngineResult<()> {
+fn launch(tx: &Connection, id: &str, now: i64, status: EngineStatus) -> EngineResult<()> {
     exec(tx,
         "UPDATE campaigns SET status = ?2, launched_at = COALESCE(launched_at, ?3), started_at = ?3,
              updated_at = ?3 WHERE id = ?1",
@@ -1078,7 +1154,7 @@ fn launch(tx: &Transaction<'_>, id: &str, now: i64, status: EngineStatus) -> Eng
 
 /// Queues step `position` for a prospect, due its delay after `base`.
 fn queue_step(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     campaign_id: &str,
     prospect_id: &str,
     position: i64,
@@ -1107,7 +1183,7 @@ fn queue_step(
 
 /// Inserts a queued send unless that (prospect, step) already has one.
 fn insert_send(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     campaign_id: &str,
     prospect_id: &str,
     position: i64,
@@ -1133,14 +1209,14 @@ fn insert_send(
     Ok(())
 }
 
-fn set_status(tx: &Transaction<'_>, id: &str, status: EngineStatus, now: i64) -> EngineResult<()> {
+fn set_status(tx: &Connection, id: &str, status: EngineStatus, now: i64) -> EngineResult<()> {
     tx.prepare_cached("UPDATE campaigns SET status = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![id, status_str(status), now])?;
     Ok(())
 }
 
 fn insert_prospects(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     campaign_id: &str,
     seeds: &[ProspectSeed],
     now: i64,
@@ -1184,7 +1260,7 @@ fn insert_prospects(
 // ----- paging -----------------------------------------------------------
 
 fn page_seqs(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     table: &str,
     column: &str,
     key: &str,
@@ -1209,7 +1285,7 @@ fn page_seqs(
 }
 
 fn finish_page<T>(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     table: &str,
     column: &str,
     key: &str,
@@ -1263,7 +1339,7 @@ fn load_workspace(conn: &Connection, id: &str) -> EngineResult<Workspace> {
 }
 
 fn load_campaign(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     workspace_id: Option<&str>,
     id: &str,
 ) -> EngineResult<CampaignView> {
@@ -1356,7 +1432,7 @@ fn prospect_from_row(r: &Row<'_>) -> rusqlite::Result<ProspectView> {
 }
 
 fn load_prospect(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     workspace_id: Option<&str>,
     id: &str,
 ) -> EngineResult<ProspectView> {
@@ -1421,7 +1497,7 @@ fn validate_campaign_id(dialect: Dialect, id: &str) -> EngineResult<()> {
 }
 
 /// A fresh campaign id in the dialect's format.
-fn new_campaign_id(tx: &Transaction<'_>, dialect: Dialect) -> EngineResult<String> {
+fn new_campaign_id(tx: &Connection, dialect: Dialect) -> EngineResult<String> {
     let random = uuid::Uuid::new_v4().simple().to_string();
     Ok(match dialect {
         Dialect::Alta | Dialect::Voicegenie => uuid::Uuid::new_v4().to_string(),

@@ -172,14 +172,13 @@ fn migrate(conn: &Connection) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Deletes every row of every table (the schema stays).
+/// Deletes every row of every table (the schema stays), within the
+/// caller's transaction.
 pub fn wipe(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
-        "BEGIN;
-         DELETE FROM sends; DELETE FROM prospects; DELETE FROM steps;
+        "DELETE FROM sends; DELETE FROM prospects; DELETE FROM steps;
          DELETE FROM campaigns; DELETE FROM api_keys; DELETE FROM workspaces;
-         DELETE FROM meta;
-         COMMIT;",
+         DELETE FROM meta;",
     )
 }
 
