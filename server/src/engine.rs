@@ -750,6 +750,8 @@ impl Engine {
                         "UPDATE campaigns SET started_at = ?2 WHERE id = ?1",
                         params![id, now],
                     )?;
+                    // Everything may have finished while it was held.
+                    complete_campaign_if_done(tx, id)?;
                     true
                 }
                 EngineStatus::Active | EngineStatus::PendingApproval => false,
@@ -995,7 +997,7 @@ fn complete_in_flight(tx: &Connection, to: i64) -> EngineResult<usize> {
         .execute([])?;
     tx.prepare_cached(
         "UPDATE prospects SET status = 'completed'
-         WHERE status = 'active' AND id IN (
+         WHERE status IN ('active', 'paused') AND id IN (
              SELECT d.prospect_id FROM temp.dispatch_done d WHERE NOT EXISTS (
                  SELECT 1 FROM steps st WHERE st.campaign_id = d.campaign_id AND st.position = d.position + 1))",
     )?
