@@ -3,22 +3,22 @@
 //! every authenticated answer, and the sandbox choices of VENDORS.md.
 
 use campaign_api::alta::{
-    AltaApi, AltaReply, AltaResult, Campaign, CampaignCreate, CampaignObjectType, CampaignPage,
-    CampaignPath, CampaignStatus, ErrorBody, PageParams, PauseCampaignBody, Prospect,
-    ProspectListParams, ProspectObjectType, ProspectPage, ProspectPath, ProspectStatus,
-    ProspectsAdd, ProspectsAdded, ResumeCampaignBody,
+    AltaApi, AltaResult, Campaign, CampaignCreate, CampaignObjectType, CampaignPage, CampaignPath,
+    CampaignStatus, ErrorBody, PageParams, PauseCampaignBody, Prospect, ProspectListParams,
+    ProspectObjectType, ProspectPage, ProspectPath, ProspectStatus, ProspectsAdd, ProspectsAdded,
+    RateLimitHeaders, ResumeCampaignBody,
 };
 use campaign_api::sandbox::{
     CampaignSeed, CampaignView, EngineStatus, ProspectSeed, ProspectState, ProspectView,
 };
 use campaign_api::wire::{BodyProblem, JsonInput, Reply};
 use dropshot::{Path, Query, RequestContext};
-use http::{HeaderName, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde::Serialize;
 
 use crate::app::{App, FaceContext};
 use crate::engine::{EngineError, KeyRecord, Page, PageFrom, StartOptions};
-use crate::face;
+use crate::face::{self, FaceRules, KeyRefusal};
 use crate::ratelimit::{Decision, Limit};
 
 /// Requests per minute per account (all tokens of the account share it).
@@ -94,17 +94,70 @@ impl Failure {
             EngineError::ClockIsReal | EngineError::Storage(_) => Self::internal(),
         }
     }
-
-    fn reply<T>(&self) -> AltaReply<T> {
-        Reply::json(self.status, &self.body)
-    }
 }
 
-/// Which rate-limit buckets a request counts against.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Bucket {
-    Account,
-    AccountAndProspects,
+/// The rate-limit bucket of add-prospects requests.
+const PROSPECTS_BUCKET: &str = "prospects";
+
+impl FaceRules for AltaApiImpl {
+    type Headers = RateLimitHeaders;
+    type Failure = Failure;
+
+    fn credential(headers: &HeaderMap) -> Option<&str> {
+        face::bearer_token(headers)
+    }
+
+    fn refused(_: KeyRefusal) -> Failure {
+        Failure::unauthorized()
+    }
+
+    fn internal() -> Failure {
+        Failure::internal()
+    }
+
+    /// Users with several accounts send `x-account-id`: a token only opens
+    /// its own account (sandbox choice: another account is a 403).
+    fn admit(caller: &KeyRecord, headers: &HeaderMap) -> Result<(), Failure> {
+        match face::header(headers, "x-account-id") {
+            Some(account) if account != caller.workspace.id => Err(Failure::new(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "The API token has no access to the account in x-account-id",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn limits(caller: &KeyRecord, extra: Option<&'static str>) -> Vec<(&'static str, Limit)> {
+        let limits = &caller.workspace.rate_limits;
+        let mut buckets = vec![(
+            "account",
+            Limit::per_minute(limits.per_minute.unwrap_or(ACCOUNT_LIMIT)),
+        )];
+        if extra == Some(PROSPECTS_BUCKET) {
+            buckets.push((
+                PROSPECTS_BUCKET,
+                Limit::per_minute(limits.prospects_per_minute.unwrap_or(PROSPECTS_LIMIT)),
+            ));
+        }
+        buckets
+    }
+
+    fn too_many(_: &Decision) -> Failure {
+        Failure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "Rate limit exceeded. Please retry after 60 seconds.",
+        )
+    }
+
+    fn rate_headers(decision: &Decision, _now_ms: i64) -> Vec<(HeaderName, HeaderValue)> {
+        rate_headers(decision)
+    }
+
+    fn failure_reply<T, H>(failure: &Failure) -> Reply<T, H> {
+        Reply::json(failure.status, &failure.body)
+    }
 }
 
 fn rate_headers(decision: &Decision) -> Vec<(HeaderName, HeaderValue)> {
@@ -135,58 +188,13 @@ fn rate_headers(decision: &Decision) -> Vec<(HeaderName, HeaderValue)> {
     headers
 }
 
-/// Runs one Alta request: fault, auth, rate limit, then `handler`.
+/// Runs one Alta request through the shared pipeline.
 async fn serve<T: Serialize>(
     rqctx: &RequestContext<FaceContext>,
-    bucket: Bucket,
+    extra_bucket: Option<&'static str>,
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure>,
 ) -> AltaResult<T> {
-    if face::must_fail(rqctx).await {
-        return Ok(Failure::internal().reply());
-    }
-    let cx = rqctx.context();
-    let headers = rqctx.request.headers();
-    let Ok(caller) = face::find_key(cx, face::bearer_token(headers)) else {
-        return Ok(Failure::unauthorized().reply());
-    };
-    if face::header(headers, "x-account-id").is_some_and(|account| account != caller.workspace.id) {
-        return Ok(Failure::new(
-            StatusCode::FORBIDDEN,
-            "Forbidden",
-            "The API token has no access to the account in x-account-id",
-        )
-        .reply());
-    }
-    let limits = &caller.workspace.rate_limits;
-    let mut decision = cx.app.limits.check(
-        &caller.workspace.id,
-        "account",
-        Limit::per_minute(limits.per_minute.unwrap_or(ACCOUNT_LIMIT)),
-    );
-    if decision.allowed && bucket == Bucket::AccountAndProspects {
-        let prospects = cx.app.limits.check(
-            &caller.workspace.id,
-            "prospects",
-            Limit::per_minute(limits.prospects_per_minute.unwrap_or(PROSPECTS_LIMIT)),
-        );
-        if !prospects.allowed {
-            decision = prospects;
-        }
-    }
-    let headers = rate_headers(&decision);
-    if !decision.allowed {
-        let failure = Failure::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "TooManyRequests",
-            "Rate limit exceeded. Please retry after 60 seconds.",
-        );
-        return Ok(failure.reply().with_headers(headers));
-    }
-    let reply = match handler(&cx.app, &caller) {
-        Ok(value) => Reply::ok(&value),
-        Err(failure) => failure.reply(),
-    };
-    Ok(reply.with_headers(headers))
+    Ok(face::serve::<AltaApiImpl, T>(rqctx, extra_bucket, handler).await)
 }
 
 /// An id that must be a UUID (Alta's campaign and prospect ids).
@@ -355,7 +363,7 @@ impl AltaApi for AltaApiImpl {
         rqctx: RequestContext<FaceContext>,
         body: JsonInput<CampaignCreate>,
     ) -> AltaResult<Campaign> {
-        serve(&rqctx, Bucket::Account, |app, caller| {
+        serve(&rqctx, None, |app, caller| {
             let input = body.parse().map_err(Failure::body)?;
             check_text("name", Some(&input.name), true)?;
             check_text("description", input.description.as_deref(), false)?;
@@ -382,7 +390,7 @@ impl AltaApi for AltaApiImpl {
         rqctx: RequestContext<FaceContext>,
         query: Query<PageParams>,
     ) -> AltaResult<CampaignPage> {
-        serve(&rqctx, Bucket::Account, |app, caller| {
+        serve(&rqctx, None, |app, caller| {
             let params = query.into_inner();
             let limit = page_limit(params.limit)?;
             let from = page_from(params.cursor.as_deref(), "")?;
@@ -410,7 +418,7 @@ impl AltaApi for AltaApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignPath>,
     ) -> AltaResult<Campaign> {
-        serve(&rqctx, Bucket::Account, |app, caller| {
+        serve(&rqctx, None, |app, caller| {
             let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
             let view = app
                 .engine
@@ -426,7 +434,7 @@ impl AltaApi for AltaApiImpl {
         path: Path<CampaignPath>,
         body: JsonInput<PauseCampaignBody, true>,
     ) -> AltaResult<Campaign> {
-        serve(&rqctx, Bucket::Account, |app, caller| {
+        serve(&rqctx, None, |app, caller| {
             let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
             let input = body
                 .parse_optional()
@@ -450,7 +458,7 @@ impl AltaApi for AltaApiImpl {
         path: Path<CampaignPath>,
         body: JsonInput<ResumeCampaignBody, true>,
     ) -> AltaResult<Campaign> {
-        serve(&rqctx, Bucket::Account, |app, caller| {
+        serve(&rqctx, None, |app, caller| {
             let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
             let input = body
                 .parse_optional()
@@ -475,7 +483,7 @@ impl AltaApi for AltaApiImpl {
         path: Path<CampaignPath>,
         body: JsonInput<ProspectsAdd>,
     ) -> AltaResult<ProspectsAdded> {
-        serve(&rqctx, Bucket::AccountAndProspects, |app, caller| {
+        serve(&rqctx, Some(PROSPECTS_BUCKET), |app, caller| {
             let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
             let input = body.parse().map_err(Failure::body)?;
             if input.prospects.is_empty() || input.prospects.len() > MAX_PROSPECTS_PER_REQUEST {
@@ -524,7 +532,7 @@ impl AltaApi for AltaApiImpl {
         rqctx: RequestContext<FaceContext>,
         query: Query<ProspectListParams>,
     ) -> AltaResult<ProspectPage> {
-        serve(&rqctx, Bucket::Account, |app, caller| {
+        serve(&rqctx, None, |app, caller| {
             let params = query.into_inner();
             let limit = page_limit(params.limit)?;
             let campaign = params
@@ -574,7 +582,7 @@ async fn set_prospect(
     path: Path<ProspectPath>,
     paused: bool,
 ) -> AltaResult<Prospect> {
-    serve(&rqctx, Bucket::Account, |app, caller| {
+    serve(&rqctx, None, |app, caller| {
         let id = uuid_id(&path.into_inner().prospect_id, "prospectId")?;
         let outcome = app
             .engine

@@ -2,12 +2,15 @@
 //! credentials, and finding the caller's key. Each face keeps only its
 //! vendor's rules and shapes.
 
+use campaign_api::wire::Reply;
 use dropshot::RequestContext;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde::Serialize;
 
-use crate::app::FaceContext;
+use crate::app::{App, FaceContext};
 use crate::engine::KeyRecord;
 use crate::faults::FaultAction;
+use crate::ratelimit::{Decision, Limit};
 
 /// Applies an injected fault to this request: sleeps through a delay, and
 /// returns true when the request must fail with the face's internal error.
@@ -76,4 +79,101 @@ pub fn find_key(cx: &FaceContext, key: Option<&str>) -> Result<KeyRecord, KeyRef
         return Err(KeyRefusal::Expired);
     }
     Ok(record)
+}
+
+/// The vendor rules a face plugs into the shared request pipeline
+/// ([`serve`]): where the key is, what its errors look like, and how it
+/// limits and announces rates.
+pub trait FaceRules {
+    /// The documented header type of the face's replies.
+    type Headers;
+    /// The face's error answer.
+    type Failure;
+
+    /// The caller's credential (a bearer token or an API-key header).
+    fn credential(headers: &HeaderMap) -> Option<&str>;
+    /// The answer to a refused key.
+    fn refused(refusal: KeyRefusal) -> Self::Failure;
+    /// The answer to an injected fault or an internal error.
+    fn internal() -> Self::Failure;
+    /// Further checks of an authenticated caller (scopes, accounts).
+    fn admit(_caller: &KeyRecord, _headers: &HeaderMap) -> Result<(), Self::Failure> {
+        Ok(())
+    }
+    /// The limits this request counts against: (bucket, limit) pairs, the
+    /// first refusal wins. Per-minute buckets use governor; `daily` ones
+    /// reset at midnight UTC on the sandbox clock.
+    fn limits(caller: &KeyRecord, extra: Option<&'static str>) -> Vec<(&'static str, Limit)>;
+    /// The answer to a refused request.
+    fn too_many(decision: &Decision) -> Self::Failure;
+    /// The rate-limit headers of an answer.
+    fn rate_headers(decision: &Decision, now_ms: i64) -> Vec<(HeaderName, HeaderValue)>;
+    /// The status and body of a failure.
+    fn failure_reply<T, H>(failure: &Self::Failure) -> Reply<T, H>;
+}
+
+/// The shared request pipeline: injected fault, credential, caller checks,
+/// rate limits, then `handler`; the answer (success or the face's failure)
+/// carries the rate-limit headers.
+pub async fn serve<F: FaceRules, T: Serialize>(
+    rqctx: &RequestContext<FaceContext>,
+    extra_bucket: Option<&'static str>,
+    handler: impl FnOnce(&App, &KeyRecord) -> Result<T, F::Failure>,
+) -> Reply<T, F::Headers> {
+    if must_fail(rqctx).await {
+        return F::failure_reply(&F::internal());
+    }
+    let cx = rqctx.context();
+    let headers = rqctx.request.headers();
+    let caller = match find_key(cx, F::credential(headers)) {
+        Ok(caller) => caller,
+        Err(refusal) => return F::failure_reply(&F::refused(refusal)),
+    };
+    if let Err(failure) = F::admit(&caller, headers) {
+        return F::failure_reply(&failure);
+    }
+    let now = cx.app.engine.clock().now_ms();
+    let mut shown: Option<Decision> = None;
+    for (bucket, limit) in F::limits(&caller, extra_bucket) {
+        let decision = cx.app.limits.check(&caller.workspace.id, bucket, limit);
+        let refused = !decision.allowed;
+        if shown.is_none() || refused {
+            shown = Some(decision);
+        }
+        if refused {
+            break;
+        }
+    }
+    let rate_headers = shown
+        .as_ref()
+        .map(|d| F::rate_headers(d, now))
+        .unwrap_or_default();
+    if let Some(decision) = shown.filter(|d| !d.allowed) {
+        return F::failure_reply(&F::too_many(&decision)).with_headers(rate_headers);
+    }
+    let reply = match handler(&cx.app, &caller) {
+        Ok(value) => Reply::ok(&value),
+        Err(failure) => F::failure_reply(&failure),
+    };
+    reply.with_headers(rate_headers)
+}
+
+/// `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
+/// (epoch seconds), as VoiceGenie and Leadlex send them.
+pub fn x_rate_headers(decision: &Decision, now_ms: i64) -> Vec<(HeaderName, HeaderValue)> {
+    let reset_epoch = now_ms.div_euclid(1000) + decision.reset_secs as i64;
+    vec![
+        (
+            HeaderName::from_static("x-ratelimit-limit"),
+            HeaderValue::from(decision.limit),
+        ),
+        (
+            HeaderName::from_static("x-ratelimit-remaining"),
+            HeaderValue::from(decision.remaining),
+        ),
+        (
+            HeaderName::from_static("x-ratelimit-reset"),
+            HeaderValue::from(reset_epoch),
+        ),
+    ]
 }
