@@ -39,6 +39,28 @@ pub mod sandbox {
     );
 }
 
+/// The VoiceGenie voice-campaign API (`openapi/voicegenie.json`). Give the
+/// client the face's origin, e.g. `http://127.0.0.1:7072`, and an
+/// `x-api-key` default header ([`api_key_client`]).
+pub mod voicegenie {
+    progenitor::generate_api!(
+        spec = "../openapi/voicegenie.json",
+        interface = Builder,
+        tags = Merged
+    );
+}
+
+/// A reqwest client that sends `<header>: <key>` on every request
+/// (VoiceGenie's and Woodpecker's `x-api-key`).
+pub fn api_key_client(header: &'static str, key: &str) -> Result<reqwest::Client, reqwest::Error> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let mut value = reqwest::header::HeaderValue::from_str(key)
+        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
+    value.set_sensitive(true);
+    headers.insert(header, value);
+    reqwest::Client::builder().default_headers(headers).build()
+}
+
 /// A reqwest client that sends `Authorization: Bearer <token>` on every
 /// request.
 pub fn bearer_client(token: &str) -> Result<reqwest::Client, reqwest::Error> {

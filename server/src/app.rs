@@ -163,6 +163,15 @@ fn face_specs() -> Vec<FaceSpec> {
             document: include_str!("../../openapi/alta.json"),
             api: campaign_api::alta::alta_api_mod::api_description::<crate::alta::AltaApiImpl>,
         },
+        FaceSpec {
+            name: "voicegenie",
+            dialect: Some(Dialect::Voicegenie),
+            prefix: "",
+            document: include_str!("../../openapi/voicegenie.json"),
+            api: campaign_api::voicegenie::voice_genie_api_mod::api_description::<
+                crate::voicegenie::VoiceGenieApiImpl,
+            >,
+        },
     ]
 }
 

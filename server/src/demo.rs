@@ -3,8 +3,8 @@
 //! idempotent: an existing demo workspace is left as it is.
 
 use campaign_api::sandbox::{
-    ApiKeyCreate, CampaignSeed, Channel, Dialect, EngineStatus, ProspectSeed, StepSeed,
-    WorkspaceCreate,
+    ApiKeyCreate, CampaignSeed, CampaignSettings, Channel, Dialect, EngineStatus, ProspectSeed,
+    StepSeed, WorkspaceCreate,
 };
 
 use crate::engine::{Engine, EngineError};
@@ -14,9 +14,89 @@ pub const ALTA_TOKEN: &str = "alta_demo_token";
 /// Alta's demo campaign.
 pub const ALTA_CAMPAIGN: &str = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
 
+/// VoiceGenie's demo key (the page's placeholder).
+pub const VOICEGENIE_KEY: &str = "your-api-key-here";
+/// VoiceGenie's demo campaign.
+pub const VOICEGENIE_CAMPAIGN: &str = "550e8400-e29b-41d4-a716-446655440000";
+
 /// Loads every demo row that is not there yet.
 pub fn load(engine: &Engine) -> Result<(), EngineError> {
-    load_alta(engine)
+    load_alta(engine)?;
+    load_voicegenie(engine)
+}
+
+/// Creates a demo workspace and its keys; false if it exists already.
+fn demo_workspace(
+    engine: &Engine,
+    id: &str,
+    dialect: Dialect,
+    keys: &[(&str, &[&str])],
+) -> Result<bool, EngineError> {
+    let workspace = WorkspaceCreate {
+        id: Some(id.into()),
+        dialect,
+        name: Some(format!("{dialect:?} demo workspace")),
+        requires_approval: false,
+    };
+    match engine.create_workspace(&workspace) {
+        Ok(_) => {}
+        Err(EngineError::Conflict(_)) => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    for (key, scopes) in keys {
+        let key = ApiKeyCreate {
+            key: key.to_string(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            expires_at: None,
+        };
+        engine.create_api_key(id, &key, true)?;
+    }
+    Ok(true)
+}
+
+/// Running with exactly 3 calls in progress: three contacts, one call step
+/// due at once, and calls that last a day, so the page's first pause
+/// answers `active_calls: 3`.
+fn load_voicegenie(engine: &Engine) -> Result<(), EngineError> {
+    if !demo_workspace(
+        engine,
+        "voicegenie-demo",
+        Dialect::Voicegenie,
+        &[(VOICEGENIE_KEY, &[])],
+    )? {
+        return Ok(());
+    }
+    let contact = |phone: &str, name: &str| ProspectSeed {
+        phone: Some(phone.into()),
+        first_name: Some(name.into()),
+        ..ProspectSeed::default()
+    };
+    engine.create_campaign(
+        "voicegenie-demo",
+        &CampaignSeed {
+            id: Some(VOICEGENIE_CAMPAIGN.into()),
+            name: "Renewal reminders".into(),
+            description: None,
+            status: Some(EngineStatus::Active),
+            steps: vec![StepSeed {
+                channel: Channel::Call,
+                delay_seconds: 0,
+                subject: None,
+                body: None,
+            }],
+            prospects: vec![
+                contact("+14155550101", "Ada"),
+                contact("+14155550102", "Grace"),
+                contact("+14155550103", "Alan"),
+            ],
+            settings: Some(CampaignSettings {
+                call_duration_seconds: 86_400,
+                ..CampaignSettings::default()
+            }),
+            script_id: Some("script_renewal_v2".into()),
+        },
+    )?;
+    Ok(())
 }
 
 fn load_alta(engine: &Engine) -> Result<(), EngineError> {

@@ -639,6 +639,33 @@ impl Engine {
         })
     }
 
+    /// A page of a workspace's campaigns by offset, oldest first, with the
+    /// total count.
+    pub fn list_campaigns_by_offset(
+        &self,
+        workspace_id: &str,
+        offset: u64,
+        limit: u32,
+    ) -> EngineResult<(Vec<CampaignView>, u64)> {
+        self.transact(|tx, _| {
+            let ids: Vec<String> = tx
+                .prepare_cached(
+                    "SELECT id FROM campaigns WHERE workspace_id = CAST(?1 AS TEXT)
+                     ORDER BY seq LIMIT ?2 OFFSET ?3",
+                )?
+                .query_map(params![workspace_id, limit, offset as i64], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let total: i64 = tx
+                .prepare_cached("SELECT COUNT(*) FROM campaigns WHERE workspace_id = ?1")?
+                .query_row(params![workspace_id], |r| r.get(0))?;
+            let campaigns = ids
+                .iter()
+                .map(|id| load_campaign(tx, None, id))
+                .collect::<EngineResult<_>>()?;
+            Ok((campaigns, total.max(0) as u64))
+        })
+    }
+
     /// Launches a draft: it becomes active and first steps are queued.
     pub fn launch(&self, workspace_id: Option<&str>, id: &str) -> EngineResult<CampaignView> {
         self.transact_and_rearm(Some(id), |tx, now| {

@@ -12,3 +12,4 @@ pub mod faults;
 pub mod ratelimit;
 pub mod sandbox;
 pub mod store;
+pub mod voicegenie;

@@ -18,7 +18,10 @@ use serde_json::Value;
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
 /// The header each face needs on a demo server, for schemathesis.
-const DEMO_AUTH: &[(&str, &str)] = &[("alta", "Authorization: Bearer alta_demo_token")];
+const DEMO_AUTH: &[(&str, &str)] = &[
+    ("alta", "Authorization: Bearer alta_demo_token"),
+    ("voicegenie", "x-api-key: your-api-key-here"),
+];
 
 /// Options of the task.
 #[derive(clap::Args)]

@@ -40,7 +40,7 @@ pub fn all_apis() -> anyhow::Result<ManagedApis> {
         },
         ManagedApiConfig {
             ident: "sandbox",
-            versions: Versions::new_lockstep(version),
+            versions: Versions::new_lockstep(version.clone()),
             title: "Campaign Sandbox Control API",
             metadata: ManagedApiMetadata {
                 description: Some(
@@ -50,6 +50,19 @@ pub fn all_apis() -> anyhow::Result<ManagedApis> {
                 ..ManagedApiMetadata::default()
             },
             api_description: campaign_api::sandbox::sandbox_api_mod::stub_api_description,
+        },
+        ManagedApiConfig {
+            ident: "voicegenie",
+            versions: Versions::new_lockstep(version.clone()),
+            title: "VoiceGenie Campaign API (sandbox)",
+            metadata: ManagedApiMetadata {
+                description: Some(
+                    "VoiceGenie's voice-campaign API as documented, served by the campaign \
+                     sandbox: paths without prefix, x-api-key auth, {success, data, message}.",
+                ),
+                ..ManagedApiMetadata::default()
+            },
+            api_description: campaign_api::voicegenie::voice_genie_api_mod::stub_api_description,
         },
     ];
     Ok(

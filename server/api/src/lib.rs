@@ -22,4 +22,5 @@
 
 pub mod alta;
 pub mod sandbox;
+pub mod voicegenie;
 pub mod wire;
