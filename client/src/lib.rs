@@ -50,6 +50,16 @@ pub mod voicegenie {
     );
 }
 
+/// The Leadterra email-sequence API (`openapi/leadterra.json`); use
+/// [`bearer_client`] with an `sk_live_`/`sk_test_` key.
+pub mod leadterra {
+    progenitor::generate_api!(
+        spec = "../openapi/leadterra.json",
+        interface = Builder,
+        tags = Merged
+    );
+}
+
 /// A reqwest client that sends `<header>: <key>` on every request
 /// (VoiceGenie's and Woodpecker's `x-api-key`).
 pub fn api_key_client(header: &'static str, key: &str) -> Result<reqwest::Client, reqwest::Error> {

@@ -162,7 +162,11 @@ pub struct SandboxChoice {
 pub struct Check {
     /// What the rule is, in a few words.
     pub rule: String,
-    /// Seconds to advance the virtual clock first.
+    /// A request to the face first (e.g. a resume), answer not compared
+    /// beyond a 2xx status.
+    #[serde(default)]
+    pub request: Option<Request>,
+    /// Seconds to advance the virtual clock then (after the request).
     #[serde(default)]
     pub advance_seconds: u64,
     /// A sandbox API path to GET.

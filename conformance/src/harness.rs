@@ -163,6 +163,15 @@ impl Harness {
             document.violations(&case.request.method, path, exchange.status, body);
 
         for check in &case.then {
+            if let Some(request) = &check.request {
+                let answer = self.send(vendor, request).await?;
+                if !(200..300).contains(&answer.status) {
+                    verdict.failed_checks.push(format!(
+                        "{}: {} answered {} {}",
+                        check.rule, answer.request, answer.status, answer.body
+                    ));
+                }
+            }
             if check.advance_seconds > 0 {
                 self.sandbox
                     .advance_clock()

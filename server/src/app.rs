@@ -172,6 +172,15 @@ fn face_specs() -> Vec<FaceSpec> {
                 crate::voicegenie::VoiceGenieApiImpl,
             >,
         },
+        FaceSpec {
+            name: "leadterra",
+            dialect: Some(Dialect::Leadterra),
+            prefix: "",
+            document: include_str!("../../openapi/leadterra.json"),
+            api: campaign_api::leadterra::leadterra_api_mod::api_description::<
+                crate::leadterra::LeadterraApiImpl,
+            >,
+        },
     ]
 }
 

@@ -19,10 +19,67 @@ pub const VOICEGENIE_KEY: &str = "your-api-key-here";
 /// VoiceGenie's demo campaign.
 pub const VOICEGENIE_CAMPAIGN: &str = "550e8400-e29b-41d4-a716-446655440000";
 
+/// Leadterra's demo key.
+pub const LEADTERRA_KEY: &str = "sk_live_YOUR_KEY";
+/// Leadterra's demo campaign.
+pub const LEADTERRA_CAMPAIGN: &str = "camp_123";
+
 /// Loads every demo row that is not there yet.
 pub fn load(engine: &Engine) -> Result<(), EngineError> {
     load_alta(engine)?;
-    load_voicegenie(engine)
+    load_voicegenie(engine)?;
+    load_leadterra(engine)
+}
+
+/// Running, with leads whose first emails are queued (due in an hour).
+fn load_leadterra(engine: &Engine) -> Result<(), EngineError> {
+    if !demo_workspace(
+        engine,
+        "leadterra-demo",
+        Dialect::Leadterra,
+        &[(LEADTERRA_KEY, &[])],
+    )? {
+        return Ok(());
+    }
+    let email = |delay_seconds: u64, subject: &str| StepSeed {
+        channel: Channel::Email,
+        delay_seconds,
+        subject: Some(subject.into()),
+        body: Some("<p>Hi {{firstName}},</p>".into()),
+    };
+    let lead = |first: &str, company: &str| ProspectSeed {
+        email: Some(format!(
+            "{}@{}.example",
+            first.to_lowercase(),
+            company.to_lowercase()
+        )),
+        first_name: Some(first.into()),
+        company: Some(company.into()),
+        job_title: Some("Head of Growth".into()),
+        ..ProspectSeed::default()
+    };
+    engine.create_campaign(
+        "leadterra-demo",
+        &CampaignSeed {
+            id: Some(LEADTERRA_CAMPAIGN.into()),
+            name: "Q1 outbound".into(),
+            description: None,
+            status: Some(EngineStatus::Active),
+            steps: vec![
+                email(3_600, "Quick question"),
+                email(2 * 86_400, "Following up"),
+                email(2 * 86_400, "Last note"),
+            ],
+            prospects: vec![
+                lead("Maya", "Northwind"),
+                lead("Omar", "Contoso"),
+                lead("Lena", "Fabrikam"),
+            ],
+            settings: None,
+            script_id: None,
+        },
+    )?;
+    Ok(())
 }
 
 /// Creates a demo workspace and its keys; false if it exists already.

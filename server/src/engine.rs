@@ -127,6 +127,23 @@ pub struct Page<T> {
     pub more_before: bool,
 }
 
+/// A webhook subscription.
+#[derive(Debug, Clone)]
+pub struct WebhookRecord {
+    /// Its id.
+    pub id: String,
+    /// Its workspace.
+    pub workspace_id: String,
+    /// Where deliveries go.
+    pub url: String,
+    /// The events it receives.
+    pub events: Vec<String>,
+    /// The HMAC signing secret.
+    pub secret: String,
+    /// When it was created (ms).
+    pub created_at_ms: i64,
+}
+
 /// A key as authentication sees it.
 #[derive(Debug, Clone)]
 pub struct KeyRecord {
@@ -842,6 +859,91 @@ impl Engine {
             ids.iter()
                 .map(|id| load_prospect(tx, Some(workspace_id), id))
                 .collect()
+        })
+    }
+
+    /// Enrolls prospects matched by email: a new email is enrolled (and
+    /// queued at step 1 in a launched campaign), a known one has its fields
+    /// updated and keeps its position. Returns (enrolled, updated, total).
+    pub fn enroll_by_email(
+        &self,
+        workspace_id: &str,
+        campaign_id: &str,
+        seeds: &[ProspectSeed],
+    ) -> EngineResult<(u64, u64, u64)> {
+        self.transact_and_rearm(Some(campaign_id), |tx, now| {
+            let campaign = load_campaign(tx, Some(workspace_id), campaign_id)?;
+            let (mut fresh, mut updated) = (Vec::new(), 0u64);
+            for seed in seeds {
+                let changed = exec(
+                    tx,
+                    "UPDATE prospects SET first_name = COALESCE(?3, first_name),
+                         last_name = COALESCE(?4, last_name), company = COALESCE(?5, company),
+                         job_title = COALESCE(?6, job_title), updated_at = ?7
+                     WHERE campaign_id = ?1 AND email = ?2",
+                    params![
+                        campaign_id,
+                        seed.email,
+                        seed.first_name,
+                        seed.last_name,
+                        seed.company,
+                        seed.job_title,
+                        now
+                    ],
+                )?;
+                if changed > 0 {
+                    updated += 1;
+                } else if !fresh.iter().any(|s: &ProspectSeed| s.email == seed.email) {
+                    fresh.push(seed.clone());
+                }
+            }
+            let ids = insert_prospects(tx, campaign_id, &fresh, now)?;
+            if campaign.launched_at.is_some() {
+                for id in &ids {
+                    queue_step(tx, campaign_id, id, 0, now)?;
+                }
+            }
+            let total = campaign.prospect_count + ids.len() as u64;
+            Ok((ids.len() as u64, updated, total))
+        })
+    }
+
+    /// Creates a webhook subscription of a workspace; returns it with its
+    /// signing secret.
+    pub fn create_webhook(
+        &self,
+        workspace_id: &str,
+        url: &str,
+        events: &[String],
+    ) -> EngineResult<WebhookRecord> {
+        self.transact(|tx, now| {
+            load_workspace(tx, workspace_id)?;
+            let record = WebhookRecord {
+                id: format!("wh_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]),
+                workspace_id: workspace_id.to_string(),
+                url: url.to_string(),
+                events: events.to_vec(),
+                secret: format!(
+                    "whsec_{}{}",
+                    uuid::Uuid::new_v4().simple(),
+                    uuid::Uuid::new_v4().simple()
+                ),
+                created_at_ms: now,
+            };
+            exec(
+                tx,
+                "INSERT INTO webhooks (id, workspace_id, url, events, secret, status, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6)",
+                params![
+                    record.id,
+                    record.workspace_id,
+                    record.url,
+                    serde_json::to_string(&record.events).expect("strings serialize"),
+                    record.secret,
+                    now
+                ],
+            )?;
+            Ok(record)
         })
     }
 

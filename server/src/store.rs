@@ -107,6 +107,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX sends_queued ON sends(campaign_id, due_at, id) WHERE state = 'queued';
     CREATE INDEX sends_in_flight ON sends(completes_at, id) WHERE state = 'in_flight';
     CREATE INDEX sends_by_campaign ON sends(campaign_id, id);
+    CREATE TABLE webhooks (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX webhooks_by_workspace ON webhooks(workspace_id);
     "#,
 ];
 
@@ -176,7 +187,7 @@ fn migrate(conn: &Connection) -> anyhow::Result<()> {
 /// caller's transaction.
 pub fn wipe(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
-        "DELETE FROM sends; DELETE FROM prospects; DELETE FROM steps;
+        "DELETE FROM webhooks; DELETE FROM sends; DELETE FROM prospects; DELETE FROM steps;
          DELETE FROM campaigns; DELETE FROM api_keys; DELETE FROM workspaces;
          DELETE FROM meta;",
     )

@@ -21,6 +21,7 @@ const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 const DEMO_AUTH: &[(&str, &str)] = &[
     ("alta", "Authorization: Bearer alta_demo_token"),
     ("voicegenie", "x-api-key: your-api-key-here"),
+    ("leadterra", "Authorization: Bearer sk_live_YOUR_KEY"),
 ];
 
 /// Options of the task.

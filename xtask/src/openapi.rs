@@ -64,6 +64,19 @@ pub fn all_apis() -> anyhow::Result<ManagedApis> {
             },
             api_description: campaign_api::voicegenie::voice_genie_api_mod::stub_api_description,
         },
+        ManagedApiConfig {
+            ident: "leadterra",
+            versions: Versions::new_lockstep(version.clone()),
+            title: "Leadterra Campaign API (sandbox)",
+            metadata: ManagedApiMetadata {
+                description: Some(
+                    "Leadterra's email-sequence API as documented, served by the campaign \
+                     sandbox: paths under /v1, Bearer sk_live_/sk_test_ keys.",
+                ),
+                ..ManagedApiMetadata::default()
+            },
+            api_description: campaign_api::leadterra::leadterra_api_mod::stub_api_description,
+        },
     ];
     Ok(
         ManagedApis::new(apis.into_iter().map(ManagedApi::from).collect::<Vec<_>>())
