@@ -60,6 +60,17 @@ pub mod leadterra {
     );
 }
 
+/// The Leadlex outreach API (`openapi/leadlex.json`). Paths keep
+/// `/functions/v1/api-gateway`: give the client the face's origin and a
+/// [`bearer_client`] with a `wbk_` key.
+pub mod leadlex {
+    progenitor::generate_api!(
+        spec = "../openapi/leadlex.json",
+        interface = Builder,
+        tags = Merged
+    );
+}
+
 /// A reqwest client that sends `<header>: <key>` on every request
 /// (VoiceGenie's and Woodpecker's `x-api-key`).
 pub fn api_key_client(header: &'static str, key: &str) -> Result<reqwest::Client, reqwest::Error> {

@@ -85,6 +85,9 @@ pub struct KeyGiven {
     /// Its expiry.
     #[serde(default)]
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Its rate tier (Leadlex).
+    #[serde(default)]
+    pub rate_tier: Option<sandbox::RateTier>,
 }
 
 /// A campaign of a workspace.

@@ -211,6 +211,7 @@ impl Harness {
                     key: key.key.clone(),
                     scopes: key.scopes.clone(),
                     expires_at: key.expires_at,
+                    rate_tier: key.rate_tier,
                 })
                 .send()
                 .await

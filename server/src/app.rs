@@ -181,6 +181,15 @@ fn face_specs() -> Vec<FaceSpec> {
                 crate::leadterra::LeadterraApiImpl,
             >,
         },
+        FaceSpec {
+            name: "leadlex",
+            dialect: Some(Dialect::Leadlex),
+            prefix: "/functions/v1/api-gateway",
+            document: include_str!("../../openapi/leadlex.json"),
+            api: campaign_api::leadlex::leadlex_api_mod::api_description::<
+                crate::leadlex::LeadlexApiImpl,
+            >,
+        },
     ]
 }
 

@@ -28,7 +28,60 @@ pub const LEADTERRA_CAMPAIGN: &str = "camp_123";
 pub fn load(engine: &Engine) -> Result<(), EngineError> {
     load_alta(engine)?;
     load_voicegenie(engine)?;
-    load_leadterra(engine)
+    load_leadterra(engine)?;
+    load_leadlex(engine)
+}
+
+/// Leadlex's read-and-write demo key.
+pub const LEADLEX_KEY: &str = "wbk_your_api_key_here";
+/// Leadlex's read-only demo key.
+pub const LEADLEX_READONLY_KEY: &str = "wbk_readonly_demo_key";
+/// Leadlex's demo campaign.
+pub const LEADLEX_CAMPAIGN: &str = "cmp_abc123";
+
+/// Active, with contacts whose first emails are queued.
+fn load_leadlex(engine: &Engine) -> Result<(), EngineError> {
+    let keys: &[(&str, &[&str])] = &[
+        (LEADLEX_KEY, &["campaigns:read", "campaigns:write"]),
+        (LEADLEX_READONLY_KEY, &["campaigns:read"]),
+    ];
+    if !demo_workspace(engine, "leadlex-demo", Dialect::Leadlex, keys)? {
+        return Ok(());
+    }
+    let contact = |first: &str, last: &str| ProspectSeed {
+        email: Some(format!(
+            "{}.{}@example.com",
+            first.to_lowercase(),
+            last.to_lowercase()
+        )),
+        first_name: Some(first.into()),
+        last_name: Some(last.into()),
+        ..ProspectSeed::default()
+    };
+    let email = |delay_seconds: u64, subject: &str| StepSeed {
+        channel: Channel::Email,
+        delay_seconds,
+        subject: Some(subject.into()),
+        body: Some("Hello {{first_name}}".into()),
+    };
+    engine.create_campaign(
+        "leadlex-demo",
+        &CampaignSeed {
+            id: Some(LEADLEX_CAMPAIGN.into()),
+            name: "Spring outreach".into(),
+            description: Some("Demo campaign of the Leadlex face".into()),
+            status: Some(EngineStatus::Active),
+            steps: vec![email(1_800, "Intro"), email(3 * 86_400, "Follow-up")],
+            prospects: vec![
+                contact("Jane", "Doe"),
+                contact("John", "Roe"),
+                contact("Ana", "Lima"),
+            ],
+            settings: None,
+            script_id: None,
+        },
+    )?;
+    Ok(())
 }
 
 /// Running, with leads whose first emails are queued (due in an hour).
@@ -105,6 +158,7 @@ fn demo_workspace(
             key: key.to_string(),
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             expires_at: None,
+            rate_tier: None,
         };
         engine.create_api_key(id, &key, true)?;
     }
@@ -157,26 +211,9 @@ fn load_voicegenie(engine: &Engine) -> Result<(), EngineError> {
 }
 
 fn load_alta(engine: &Engine) -> Result<(), EngineError> {
-    let workspace = WorkspaceCreate {
-        id: Some("alta-demo".into()),
-        dialect: Dialect::Alta,
-        name: Some("Alta demo account".into()),
-        requires_approval: false,
-    };
-    match engine.create_workspace(&workspace) {
-        Ok(_) => {}
-        Err(EngineError::Conflict(_)) => return Ok(()),
-        Err(e) => return Err(e),
+    if !demo_workspace(engine, "alta-demo", Dialect::Alta, &[(ALTA_TOKEN, &[])])? {
+        return Ok(());
     }
-    engine.create_api_key(
-        "alta-demo",
-        &ApiKeyCreate {
-            key: ALTA_TOKEN.into(),
-            scopes: Vec::new(),
-            expires_at: None,
-        },
-        true,
-    )?;
     let prospect = |first: &str, last: &str, company: &str| ProspectSeed {
         id: None,
         email: Some(format!(

@@ -27,8 +27,8 @@ use std::sync::{Condvar, Mutex, MutexGuard, RwLock};
 
 use campaign_api::sandbox::{
     ApiKey, ApiKeyCreate, CampaignSeed, CampaignSettings, CampaignView, Channel, Dialect,
-    EngineStatus, ProspectSeed, ProspectState, ProspectView, RateLimits, SendCounters, SendQuery,
-    SendState, SendView, StepView, Workspace, WorkspaceCreate,
+    EngineStatus, ProspectSeed, ProspectState, ProspectView, RateLimits, RateTier, SendCounters,
+    SendQuery, SendState, SendView, StepView, Workspace, WorkspaceCreate,
 };
 use campaign_api::wire::Iso8601;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -147,6 +147,10 @@ pub struct WebhookRecord {
 /// A key as authentication sees it.
 #[derive(Debug, Clone)]
 pub struct KeyRecord {
+    /// The key string.
+    pub key: String,
+    /// Its rate tier, if set.
+    pub tier: Option<RateTier>,
     /// The key's workspace.
     pub workspace: Workspace,
     /// Its scopes.
@@ -492,15 +496,16 @@ impl Engine {
             let scopes = serde_json::to_string(&input.scopes).expect("strings serialize");
             let inserted = exec(
                 tx,
-                "INSERT INTO api_keys (key, workspace_id, scopes, expires_at, demo, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING",
+                "INSERT INTO api_keys (key, workspace_id, scopes, expires_at, demo, created_at, tier)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key) DO NOTHING",
                 params![
                     input.key,
                     workspace_id,
                     scopes,
                     input.expires_at.map(|t| t.0.timestamp_millis()),
                     demo,
-                    now
+                    now,
+                    input.rate_tier.map(tier_str)
                 ],
             )?;
             if inserted == 0 {
@@ -511,6 +516,7 @@ impl Engine {
                 workspace_id: workspace_id.to_string(),
                 scopes: input.scopes.clone(),
                 expires_at: input.expires_at,
+                rate_tier: input.rate_tier,
             })
         })
     }
@@ -524,7 +530,7 @@ impl Engine {
         let found = state
             .conn
             .prepare_cached(
-                "SELECT workspace_id, scopes, expires_at, demo FROM api_keys WHERE key = ?1",
+                "SELECT workspace_id, scopes, expires_at, demo, tier FROM api_keys WHERE key = ?1",
             )?
             .query_row(params![key], |r| {
                 Ok((
@@ -532,13 +538,16 @@ impl Engine {
                     r.get::<_, String>(1)?,
                     r.get(2)?,
                     r.get(3)?,
+                    r.get::<_, Option<String>>(4)?,
                 ))
             })
             .optional()?;
-        let Some((workspace_id, scopes, expires_at_ms, demo)) = found else {
+        let Some((workspace_id, scopes, expires_at_ms, demo, tier)) = found else {
             return Ok(None);
         };
         let record = KeyRecord {
+            key: key.to_string(),
+            tier: tier.as_deref().map(parse_tier),
             workspace: load_workspace(&state.conn, &workspace_id)?,
             scopes: serde_json::from_str(&scopes).unwrap_or_default(),
             expires_at_ms,
@@ -693,6 +702,20 @@ impl Engine {
                 });
             }
             launch(tx, id, now, EngineStatus::Active)?;
+            load_campaign(tx, None, id)
+        })
+    }
+
+    /// Approves a campaign waiting for approval: it becomes active.
+    pub fn approve(&self, id: &str) -> EngineResult<CampaignView> {
+        self.transact_and_rearm(Some(id), |tx, now| {
+            let campaign = load_campaign(tx, None, id)?;
+            if campaign.status != EngineStatus::PendingApproval {
+                return Err(EngineError::WrongStatus {
+                    status: campaign.status,
+                });
+            }
+            set_status(tx, id, EngineStatus::Active, now)?;
             load_campaign(tx, None, id)
         })
     }
@@ -1684,6 +1707,9 @@ text_enum!(prospect_state_str, parse_prospect_state, ProspectState, ProspectStat
     ProspectState::Active => "active", ProspectState::Paused => "paused",
     ProspectState::Completed => "completed", ProspectState::Bounced => "bounced",
     ProspectState::Replied => "replied",
+});
+text_enum!(tier_str, parse_tier, RateTier, RateTier::Starter, {
+    RateTier::Starter => "starter", RateTier::Pro => "pro", RateTier::Org => "org",
 });
 text_enum!(send_state_str, parse_send_state, SendState, SendState::Queued, {
     SendState::Queued => "queued", SendState::InFlight => "in_flight",

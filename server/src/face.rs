@@ -96,6 +96,11 @@ pub trait FaceRules {
     fn refused(refusal: KeyRefusal) -> Self::Failure;
     /// The answer to an injected fault or an internal error.
     fn internal() -> Self::Failure;
+    /// Whose allowance a request counts against: the workspace by default;
+    /// a face with per-key limits returns the key.
+    fn rate_scope(caller: &KeyRecord) -> String {
+        caller.workspace.id.clone()
+    }
     /// Further checks of an authenticated caller (scopes, accounts).
     fn admit(_caller: &KeyRecord, _headers: &HeaderMap) -> Result<(), Self::Failure> {
         Ok(())
@@ -134,8 +139,9 @@ pub async fn serve<F: FaceRules, T: Serialize>(
     }
     let now = cx.app.engine.clock().now_ms();
     let mut shown: Option<Decision> = None;
+    let scope = F::rate_scope(&caller);
     for (bucket, limit) in F::limits(&caller, extra_bucket) {
-        let decision = cx.app.limits.check(&caller.workspace.id, bucket, limit);
+        let decision = cx.app.limits.check(&scope, bucket, limit);
         let refused = !decision.allowed;
         if shown.is_none() || refused {
             shown = Some(decision);

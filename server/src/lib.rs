@@ -9,6 +9,7 @@ pub mod demo;
 pub mod engine;
 pub mod face;
 pub mod faults;
+pub mod leadlex;
 pub mod leadterra;
 pub mod ratelimit;
 pub mod sandbox;

@@ -16,8 +16,10 @@ use governor::{Quota, RateLimiter};
 use crate::clock::Clock;
 
 type Limiter = RateLimiter<NotKeyed, InMemoryState, Clock, StateInformationMiddleware>;
-/// Live limiters by (workspace, bucket), with the limit each was built for.
+/// Live limiters by (scope, bucket), with the limit each was built for.
 type LimiterMap = HashMap<(String, &'static str), (Limit, Arc<Limiter>)>;
+/// Calendar-day counters by (scope, bucket): (day number, requests counted).
+type DayCounters = HashMap<(String, &'static str), (i64, u32)>;
 
 /// A limit: so many requests per window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +28,9 @@ pub struct Limit {
     pub requests: u32,
     /// The window.
     pub window: Duration,
+    /// A calendar day (UTC, on the sandbox clock) rather than a sliding
+    /// window: the count resets at midnight.
+    pub calendar_day: bool,
 }
 
 impl Limit {
@@ -34,9 +39,21 @@ impl Limit {
         Self {
             requests,
             window: Duration::from_secs(60),
+            calendar_day: false,
+        }
+    }
+
+    /// `requests` per UTC day, reset at midnight.
+    pub fn per_utc_day(requests: u32) -> Self {
+        Self {
+            requests,
+            window: Duration::from_secs(DAY_SECS as u64),
+            calendar_day: true,
         }
     }
 }
+
+const DAY_SECS: i64 = 86_400;
 
 /// The answer to one request's check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +76,7 @@ pub struct Decision {
 pub struct RateLimiters {
     clock: Clock,
     limiters: Mutex<LimiterMap>,
+    days: Mutex<DayCounters>,
 }
 
 impl RateLimiters {
@@ -67,11 +85,16 @@ impl RateLimiters {
         Self {
             clock,
             limiters: Mutex::new(HashMap::new()),
+            days: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Counts one request against `workspace`'s `bucket` under `limit`.
+    /// Counts one request against `scope`'s `bucket` under `limit` (a
+    /// scope is a workspace, or a key where limits are per key).
     pub fn check(&self, workspace: &str, bucket: &'static str, limit: Limit) -> Decision {
+        if limit.calendar_day {
+            return self.check_day(workspace, bucket, limit);
+        }
         let limiter = {
             let mut limiters = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
             let entry = limiters
@@ -111,18 +134,48 @@ impl RateLimiters {
         }
     }
 
-    /// Forgets every limiter of a workspace (its limits changed).
-    pub fn forget_workspace(&self, workspace: &str) {
-        let mut limiters = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
-        limiters.retain(|(ws, _), _| ws != workspace);
+    /// A calendar-day count: resets at midnight UTC on the sandbox clock.
+    fn check_day(&self, scope: &str, bucket: &'static str, limit: Limit) -> Decision {
+        let now_secs = self.clock.now_ms().div_euclid(1000);
+        let day = now_secs.div_euclid(DAY_SECS);
+        let until_midnight = DAY_SECS - now_secs.rem_euclid(DAY_SECS);
+        let mut days = self.days.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = days.entry((scope.to_string(), bucket)).or_insert((day, 0));
+        if entry.0 != day {
+            *entry = (day, 0);
+        }
+        let allowed = entry.1 < limit.requests;
+        if allowed {
+            entry.1 += 1;
+        }
+        Decision {
+            allowed,
+            limit: limit.requests,
+            remaining: limit.requests.saturating_sub(entry.1),
+            reset_secs: until_midnight as u64,
+            retry_after_secs: if allowed { 0 } else { until_midnight as u64 },
+            window_secs: DAY_SECS as u64,
+        }
     }
 
-    /// Forgets every limiter.
+    /// Forgets every limiter and counter of a workspace and of its keys'
+    /// scopes (`<workspace>/<key>`): its limits changed.
+    pub fn forget_workspace(&self, workspace: &str) {
+        let prefix = format!("{workspace}/");
+        let other = |scope: &String| scope != workspace && !scope.starts_with(&prefix);
+        let mut limiters = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
+        limiters.retain(|(scope, _), _| other(scope));
+        let mut days = self.days.lock().unwrap_or_else(|p| p.into_inner());
+        days.retain(|(scope, _), _| other(scope));
+    }
+
+    /// Forgets every limiter and counter.
     pub fn clear(&self) {
         self.limiters
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        self.days.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     fn limiter(&self, limit: Limit) -> Limiter {
@@ -157,5 +210,30 @@ mod tests {
         assert!(limits.check("other", "all", limit).allowed);
         clock.set_virtual(VIRTUAL_EPOCH_MS + 60_000);
         assert_eq!(limits.check("ws", "all", limit).remaining, 2);
+    }
+
+    #[test]
+    fn daily_counts_reset_at_midnight_utc() {
+        // The virtual epoch is 09:00 UTC: 15 hours to midnight.
+        let clock = Clock::virtual_at(VIRTUAL_EPOCH_MS);
+        let limits = RateLimiters::new(clock.clone());
+        let day = Limit::per_utc_day(2);
+        assert_eq!(limits.check("key", "day", day).remaining, 1);
+        let last = limits.check("key", "day", day);
+        assert_eq!(
+            (last.allowed, last.remaining, last.reset_secs),
+            (true, 0, 15 * 3600)
+        );
+        assert!(!limits.check("key", "day", day).allowed);
+        clock.set_virtual(VIRTUAL_EPOCH_MS + 14 * 3_600_000);
+        assert!(
+            !limits.check("key", "day", day).allowed,
+            "still the same day at 23:00"
+        );
+        clock.set_virtual(VIRTUAL_EPOCH_MS + 15 * 3_600_000);
+        assert!(
+            limits.check("key", "day", day).allowed,
+            "a new day at midnight"
+        );
     }
 }

@@ -166,6 +166,19 @@ impl SandboxApi for SandboxApiImpl {
         Ok(HttpResponseOk(Listing { items }))
     }
 
+    async fn approve_campaign(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<CampaignIdPath>,
+    ) -> Result<HttpResponseOk<CampaignView>, HttpError> {
+        let campaign = rqctx
+            .context()
+            .app
+            .engine
+            .approve(&path.into_inner().campaign_id)
+            .map_err(http_error)?;
+        Ok(HttpResponseOk(campaign))
+    }
+
     async fn launch_campaign(
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignIdPath>,

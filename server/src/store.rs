@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
         workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
         scopes TEXT NOT NULL,
         expires_at INTEGER,
+        tier TEXT,
         demo INTEGER NOT NULL DEFAULT 0,
         created_at INTEGER NOT NULL
     );

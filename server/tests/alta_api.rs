@@ -37,6 +37,7 @@ impl World {
                 key: TOKEN.into(),
                 scopes: vec![],
                 expires_at: None,
+                rate_tier: None,
             })
             .send()
             .await

@@ -22,6 +22,7 @@ const DEMO_AUTH: &[(&str, &str)] = &[
     ("alta", "Authorization: Bearer alta_demo_token"),
     ("voicegenie", "x-api-key: your-api-key-here"),
     ("leadterra", "Authorization: Bearer sk_live_YOUR_KEY"),
+    ("leadlex", "Authorization: Bearer wbk_your_api_key_here"),
 ];
 
 /// Options of the task.

@@ -77,6 +77,19 @@ pub fn all_apis() -> anyhow::Result<ManagedApis> {
             },
             api_description: campaign_api::leadterra::leadterra_api_mod::stub_api_description,
         },
+        ManagedApiConfig {
+            ident: "leadlex",
+            versions: Versions::new_lockstep(version.clone()),
+            title: "Leadlex Outreach API (sandbox)",
+            metadata: ManagedApiMetadata {
+                description: Some(
+                    "Leadlex's outreach API as documented, served by the campaign sandbox: paths \
+                     under /functions/v1/api-gateway, Bearer wbk_ keys with scopes and rate tiers.",
+                ),
+                ..ManagedApiMetadata::default()
+            },
+            api_description: campaign_api::leadlex::leadlex_api_mod::stub_api_description,
+        },
     ];
     Ok(
         ManagedApis::new(apis.into_iter().map(ManagedApi::from).collect::<Vec<_>>())

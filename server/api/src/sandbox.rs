@@ -137,6 +137,18 @@ pub struct Workspace {
     pub created_at: Iso8601,
 }
 
+/// Leadlex rate tiers (per key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RateTier {
+    /// 10 requests per minute, 100 per day (the default).
+    Starter,
+    /// 50 per minute, 1,000 per day.
+    Pro,
+    /// 200 per minute, 10,000 per day.
+    Org,
+}
+
 /// Body of `createApiKey`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -149,6 +161,9 @@ pub struct ApiKeyCreate {
     /// When the key stops working (sandbox clock).
     #[serde(default)]
     pub expires_at: Option<Iso8601>,
+    /// Leadlex: the key's rate tier (default starter).
+    #[serde(default)]
+    pub rate_tier: Option<RateTier>,
 }
 
 /// An API key.
@@ -163,6 +178,8 @@ pub struct ApiKey {
     pub scopes: Vec<String>,
     /// Expiry, if any.
     pub expires_at: Option<Iso8601>,
+    /// Rate tier, if set.
+    pub rate_tier: Option<RateTier>,
 }
 
 /// A sequence step to create.
@@ -604,6 +621,17 @@ pub trait SandboxApi {
         rqctx: RequestContext<Self::Context>,
         path: dropshot::Path<CampaignIdPath>,
     ) -> Result<HttpResponseOk<Listing<ProspectView>>, HttpError>;
+
+    /// Approve a campaign
+    ///
+    /// Approves a campaign waiting in `pending_approval` (Leadlex workspaces
+    /// that require approval): it becomes active and dispatches. Any other
+    /// status is a 409.
+    #[endpoint { method = POST, path = "/campaigns/{campaignId}/approve", tags = ["Campaigns"], operation_id = "approveCampaign" }]
+    async fn approve_campaign(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<CampaignIdPath>,
+    ) -> Result<HttpResponseOk<CampaignView>, HttpError>;
 
     /// Launch a campaign
     ///

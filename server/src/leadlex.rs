@@ -1,0 +1,378 @@
+//! The Leadlex face: `Authorization: Bearer wbk_...` keys with scopes,
+//! expiry and per-key rate tiers; errors as
+//! `{"error": {"code", "message", "details"}}`.
+
+use campaign_api::leadlex::{
+    Campaign, CampaignData, CampaignListResponse, CampaignResponse, Contact, ContactListResponse,
+    IdPath, LeadlexApi, LeadlexError, LeadlexResult, PageMeta, PageParams, PauseData,
+    PauseResponse, PausedCampaign, RateLimitHeaders, StartData, StartResponse,
+};
+use campaign_api::sandbox::{CampaignView, EngineStatus, ProspectState, RateTier};
+use campaign_api::wire::{JsonInput, Reply};
+use dropshot::{Path, Query, RequestContext};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::app::{App, FaceContext};
+use crate::engine::{EngineError, KeyRecord, StartOptions};
+use crate::face::{self, FaceRules, KeyRefusal};
+use crate::ratelimit::{Decision, Limit};
+
+/// The Leadlex API implementation.
+pub enum LeadlexApiImpl {}
+
+/// A Leadlex error answer.
+pub type Failure = LeadlexError;
+
+const READ: &str = "campaigns:read";
+const WRITE: &str = "campaigns:write";
+
+fn failure(
+    status: StatusCode,
+    code: &str,
+    message: impl Into<String>,
+    details: Option<Value>,
+) -> Failure {
+    LeadlexError::new(status.as_u16(), code, message, details)
+}
+
+fn not_found() -> Failure {
+    failure(
+        StatusCode::NOT_FOUND,
+        "campaign_not_found",
+        "No campaign with this ID",
+        None,
+    )
+}
+
+fn validation(message: impl Into<String>) -> Failure {
+    failure(StatusCode::BAD_REQUEST, "validation_error", message, None)
+}
+
+fn engine_failure(error: EngineError) -> Failure {
+    match error {
+        EngineError::CampaignNotFound
+        | EngineError::WorkspaceNotFound
+        | EngineError::ProspectNotFound => not_found(),
+        EngineError::NoProspects => validation("Campaign has no contacts"),
+        EngineError::NoSteps => validation("Campaign has no steps"),
+        EngineError::Invalid(message) | EngineError::Conflict(message) => validation(message),
+        other => failure(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            format!("internal error: {other}"),
+            None,
+        ),
+    }
+}
+
+/// Requests per minute and per UTC day of each tier.
+fn tier_limits(tier: RateTier) -> (u32, u32) {
+    match tier {
+        RateTier::Starter => (10, 100),
+        RateTier::Pro => (50, 1_000),
+        RateTier::Org => (200, 10_000),
+    }
+}
+
+/// The caller's key must hold `scope`.
+fn require(caller: &KeyRecord, scope: &str) -> Result<(), Failure> {
+    if caller.scopes.iter().any(|s| s == scope) {
+        return Ok(());
+    }
+    Err(failure(
+        StatusCode::FORBIDDEN,
+        "insufficient_permissions",
+        format!("Missing {scope} permission"),
+        Some(json!({"required_scope": scope, "key_scopes": caller.scopes})),
+    ))
+}
+
+impl FaceRules for LeadlexApiImpl {
+    type Headers = RateLimitHeaders;
+    type Failure = Failure;
+
+    fn credential(headers: &HeaderMap) -> Option<&str> {
+        face::bearer_token(headers)
+    }
+
+    fn refused(refusal: KeyRefusal) -> Failure {
+        let message = match refusal {
+            KeyRefusal::Expired => "API key has expired",
+            KeyRefusal::Missing | KeyRefusal::Invalid => "Invalid or expired API key",
+        };
+        failure(StatusCode::UNAUTHORIZED, "invalid_key", message, None)
+    }
+
+    fn internal() -> Failure {
+        failure(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "An internal error occurred",
+            None,
+        )
+    }
+
+    /// Limits are per key (its tier), not per workspace.
+    fn rate_scope(caller: &KeyRecord) -> String {
+        format!("{}/{}", caller.workspace.id, caller.key)
+    }
+
+    fn limits(caller: &KeyRecord, _: Option<&'static str>) -> Vec<(&'static str, Limit)> {
+        let (minute, day) = tier_limits(caller.tier.unwrap_or(RateTier::Starter));
+        let overrides = &caller.workspace.rate_limits;
+        vec![
+            (
+                "minute",
+                Limit::per_minute(overrides.per_minute.unwrap_or(minute)),
+            ),
+            ("day", Limit::per_utc_day(overrides.per_day.unwrap_or(day))),
+        ]
+    }
+
+    fn too_many(decision: &Decision) -> Failure {
+        let window = if decision.window_secs >= 86_400 {
+            "day"
+        } else {
+            "minute"
+        };
+        failure(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Rate limit exceeded",
+            Some(
+                json!({"limit": decision.limit, "window": window, "retry_after": decision.retry_after_secs}),
+            ),
+        )
+    }
+
+    fn rate_headers(decision: &Decision, now_ms: i64) -> Vec<(HeaderName, HeaderValue)> {
+        face::x_rate_headers(decision, now_ms)
+    }
+
+    fn failure_reply<T, H>(failure: &Failure) -> Reply<T, H> {
+        let status = StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        Reply::json(status, failure)
+    }
+}
+
+async fn serve<T: Serialize>(
+    rqctx: &RequestContext<FaceContext>,
+    handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure>,
+) -> LeadlexResult<T> {
+    Ok(face::serve::<LeadlexApiImpl, T>(rqctx, None, handler).await)
+}
+
+fn status_name(status: EngineStatus) -> &'static str {
+    match status {
+        EngineStatus::Draft => "draft",
+        EngineStatus::Active => "active",
+        EngineStatus::Paused | EngineStatus::Stopped => "paused",
+        EngineStatus::PendingApproval => "pending_approval",
+        EngineStatus::Completed => "completed",
+    }
+}
+
+fn campaign_wire(view: &CampaignView) -> Campaign {
+    Campaign {
+        id: view.id.clone(),
+        name: view.name.clone(),
+        description: view.description.clone(),
+        status: status_name(view.status).into(),
+        contact_count: view.prospect_count,
+        step_count: view.steps.len() as u64,
+        created_at: view.created_at,
+        updated_at: view.updated_at,
+        paused_at: view
+            .paused_at
+            .filter(|_| view.status == EngineStatus::Paused),
+    }
+}
+
+/// `(page, per_page)` from the query: page from 1, per_page 1–100.
+fn page(params: &PageParams) -> Result<(u32, u32), Failure> {
+    let page = params.page.unwrap_or(1);
+    let per_page = params.per_page.unwrap_or(20);
+    if page == 0 {
+        return Err(validation("page starts at 1"));
+    }
+    if !(1..=100).contains(&per_page) {
+        return Err(validation(format!(
+            "per_page must be between 1 and 100, got {per_page}"
+        )));
+    }
+    Ok((page, per_page))
+}
+
+impl LeadlexApi for LeadlexApiImpl {
+    type Context = FaceContext;
+
+    async fn pause_campaign(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<IdPath>,
+        _body: JsonInput<Value, true>,
+    ) -> LeadlexResult<PauseResponse> {
+        serve(&rqctx, |app, caller| {
+            require(caller, WRITE)?;
+            let id = path.into_inner().id;
+            let not_active = |status: EngineStatus| {
+                failure(
+                    StatusCode::CONFLICT,
+                    "campaign_not_active",
+                    "Campaign is not in active status",
+                    Some(json!({"status": status_name(status)})),
+                )
+            };
+            let outcome = match app.engine.pause(&caller.workspace.id, &id, false) {
+                Ok(outcome) if outcome.changed => outcome,
+                Ok(outcome) => return Err(not_active(outcome.value.status)),
+                Err(EngineError::WrongStatus { status }) => return Err(not_active(status)),
+                Err(other) => return Err(engine_failure(other)),
+            };
+            let paused_at = outcome
+                .value
+                .paused_at
+                .ok_or_else(LeadlexApiImpl::internal)?;
+            Ok(PauseResponse {
+                data: PauseData {
+                    campaign: PausedCampaign {
+                        id,
+                        status: "paused".into(),
+                        paused_at,
+                    },
+                },
+            })
+        })
+        .await
+    }
+
+    async fn start_campaign(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<IdPath>,
+        _body: JsonInput<Value, true>,
+    ) -> LeadlexResult<StartResponse> {
+        serve(&rqctx, |app, caller| {
+            require(caller, WRITE)?;
+            let options = StartOptions {
+                launch_drafts: true,
+                resume_prospects: false,
+                needs_approval: caller.workspace.requires_approval,
+            };
+            let outcome = app
+                .engine
+                .start(&caller.workspace.id, &path.into_inner().id, options)
+                .map_err(|e| match e {
+                    EngineError::WrongStatus { status } => validation(format!(
+                        "A {} campaign cannot be started",
+                        status_name(status)
+                    )),
+                    other => engine_failure(other),
+                })?;
+            if !outcome.changed {
+                return Err(validation("Campaign is already running"));
+            }
+            Ok(StartResponse {
+                data: StartData {
+                    campaign_id: outcome.value.id.clone(),
+                    status: status_name(outcome.value.status).into(),
+                    task_id: format!("task_{}", uuid::Uuid::new_v4().simple()),
+                },
+            })
+        })
+        .await
+    }
+
+    async fn get_campaign(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<IdPath>,
+    ) -> LeadlexResult<CampaignResponse> {
+        serve(&rqctx, |app, caller| {
+            require(caller, READ)?;
+            let view = app
+                .engine
+                .campaign(Some(&caller.workspace.id), &path.into_inner().id)
+                .map_err(engine_failure)?;
+            Ok(CampaignResponse {
+                data: CampaignData {
+                    campaign: campaign_wire(&view),
+                },
+            })
+        })
+        .await
+    }
+
+    async fn list_campaigns(
+        rqctx: RequestContext<FaceContext>,
+        query: Query<PageParams>,
+    ) -> LeadlexResult<CampaignListResponse> {
+        serve(&rqctx, |app, caller| {
+            require(caller, READ)?;
+            let (page, per_page) = page(&query.into_inner())?;
+            let offset = u64::from(page - 1) * u64::from(per_page);
+            let (views, total) = app
+                .engine
+                .list_campaigns_by_offset(&caller.workspace.id, offset, per_page)
+                .map_err(engine_failure)?;
+            Ok(CampaignListResponse {
+                data: views.iter().map(campaign_wire).collect(),
+                meta: PageMeta {
+                    page,
+                    per_page,
+                    total,
+                },
+            })
+        })
+        .await
+    }
+
+    async fn list_campaign_contacts(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<IdPath>,
+        query: Query<PageParams>,
+    ) -> LeadlexResult<ContactListResponse> {
+        serve(&rqctx, |app, caller| {
+            require(caller, READ)?;
+            let (page, per_page) = page(&query.into_inner())?;
+            let contacts = app
+                .engine
+                .campaign_prospects(Some(&caller.workspace.id), &path.into_inner().id)
+                .map_err(engine_failure)?;
+            let total = contacts.len() as u64;
+            let skip = ((page - 1) as usize).saturating_mul(per_page as usize);
+            let data = contacts
+                .into_iter()
+                .skip(skip)
+                .take(per_page as usize)
+                .map(|p| Contact {
+                    contact_id: p.id,
+                    full_name: match (p.first_name, p.last_name) {
+                        (Some(first), Some(last)) => Some(format!("{first} {last}")),
+                        (first, last) => first.or(last),
+                    },
+                    email: p.email,
+                    status: match p.status {
+                        ProspectState::Active => "active",
+                        ProspectState::Paused => "paused",
+                        ProspectState::Completed => "completed",
+                        ProspectState::Bounced => "bounced",
+                        ProspectState::Replied => "replied",
+                    }
+                    .into(),
+                    current_step: p.position + 1,
+                    added_at: p.created_at,
+                    last_sent_at: p.last_sent_at,
+                })
+                .collect();
+            Ok(ContactListResponse {
+                data,
+                meta: PageMeta {
+                    page,
+                    per_page,
+                    total,
+                },
+            })
+        })
+        .await
+    }
+}
