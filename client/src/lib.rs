@@ -71,6 +71,17 @@ pub mod leadlex {
     );
 }
 
+/// The Woodpecker cold-email API (`openapi/woodpecker.json`). Paths keep
+/// `/rest/v2`: give the client the face's origin and an
+/// [`api_key_client`] for `x-api-key`.
+pub mod woodpecker {
+    progenitor::generate_api!(
+        spec = "../openapi/woodpecker.json",
+        interface = Builder,
+        tags = Merged
+    );
+}
+
 /// A reqwest client that sends `<header>: <key>` on every request
 /// (VoiceGenie's and Woodpecker's `x-api-key`).
 pub fn api_key_client(header: &'static str, key: &str) -> Result<reqwest::Client, reqwest::Error> {

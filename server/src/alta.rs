@@ -111,7 +111,7 @@ impl FaceRules for AltaApiImpl {
         Failure::unauthorized()
     }
 
-    fn internal() -> Failure {
+    fn internal(_operation_id: &str) -> Failure {
         Failure::internal()
     }
 
@@ -155,7 +155,7 @@ impl FaceRules for AltaApiImpl {
         rate_headers(decision)
     }
 
-    fn failure_reply<T, H>(failure: &Failure) -> Reply<T, H> {
+    fn failure_reply<T, H>(failure: &Failure, _now_ms: i64) -> Reply<T, H> {
         Reply::json(failure.status, &failure.body)
     }
 }
@@ -194,7 +194,12 @@ async fn serve<T: Serialize>(
     extra_bucket: Option<&'static str>,
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure>,
 ) -> AltaResult<T> {
-    Ok(face::serve::<AltaApiImpl, T>(rqctx, extra_bucket, handler).await)
+    Ok(
+        face::serve::<AltaApiImpl, T>(rqctx, extra_bucket, |app, caller| {
+            handler(app, caller).map(|value| Reply::ok(&value))
+        })
+        .await,
+    )
 }
 
 /// An id that must be a UUID (Alta's campaign and prospect ids).

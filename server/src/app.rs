@@ -26,6 +26,8 @@ pub struct App {
     pub faults: Faults,
     /// Whether the demo world is loaded and its keys accepted.
     pub demo: bool,
+    /// Per-key request queues (Woodpecker's throttling).
+    pub key_queues: crate::face::KeyQueues,
 }
 
 impl App {
@@ -190,6 +192,15 @@ fn face_specs() -> Vec<FaceSpec> {
                 crate::leadlex::LeadlexApiImpl,
             >,
         },
+        FaceSpec {
+            name: "woodpecker",
+            dialect: Some(Dialect::Woodpecker),
+            prefix: "/rest",
+            document: include_str!("../../openapi/woodpecker.json"),
+            api: campaign_api::woodpecker::woodpecker_api_mod::api_description::<
+                crate::woodpecker::WoodpeckerApiImpl,
+            >,
+        },
     ]
 }
 
@@ -235,6 +246,7 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
         limits: RateLimiters::new(clock.clone()),
         faults: Faults::default(),
         demo: options.demo,
+        key_queues: Default::default(),
     });
 
     let mut faces = Vec::new();

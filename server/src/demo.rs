@@ -29,7 +29,56 @@ pub fn load(engine: &Engine) -> Result<(), EngineError> {
     load_alta(engine)?;
     load_voicegenie(engine)?;
     load_leadterra(engine)?;
-    load_leadlex(engine)
+    load_leadlex(engine)?;
+    load_woodpecker(engine)
+}
+
+/// Woodpecker's demo keys: the Java and Node.js samples send
+/// `YOUR_API_KEY`, the curl sample `{YOUR_API_KEY}`.
+pub const WOODPECKER_KEYS: [&str; 2] = ["YOUR_API_KEY", "{YOUR_API_KEY}"];
+/// Woodpecker's demo campaign.
+pub const WOODPECKER_CAMPAIGN: &str = "12345";
+
+/// RUNNING, with prospects whose first emails are queued.
+fn load_woodpecker(engine: &Engine) -> Result<(), EngineError> {
+    let keys: &[(&str, &[&str])] = &[(WOODPECKER_KEYS[0], &[]), (WOODPECKER_KEYS[1], &[])];
+    if !demo_workspace(engine, "woodpecker-demo", Dialect::Woodpecker, keys)? {
+        return Ok(());
+    }
+    let prospect = |email: &str| ProspectSeed {
+        email: Some(email.into()),
+        ..ProspectSeed::default()
+    };
+    engine.create_campaign(
+        "woodpecker-demo",
+        &CampaignSeed {
+            id: Some(WOODPECKER_CAMPAIGN.into()),
+            name: "Cold outreach - SaaS founders".into(),
+            description: None,
+            status: Some(EngineStatus::Active),
+            steps: vec![
+                StepSeed {
+                    channel: Channel::Email,
+                    delay_seconds: 7_200,
+                    subject: Some("Idea".into()),
+                    body: None,
+                },
+                StepSeed {
+                    channel: Channel::Email,
+                    delay_seconds: 3 * 86_400,
+                    subject: Some("Re: Idea".into()),
+                    body: None,
+                },
+            ],
+            prospects: vec![
+                prospect("founder@acme.example"),
+                prospect("ceo@initech.example"),
+            ],
+            settings: None,
+            script_id: None,
+        },
+    )?;
+    Ok(())
 }
 
 /// Leadlex's read-and-write demo key.

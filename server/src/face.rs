@@ -5,7 +5,6 @@
 use campaign_api::wire::Reply;
 use dropshot::RequestContext;
 use http::{HeaderMap, HeaderName, HeaderValue};
-use serde::Serialize;
 
 use crate::app::{App, FaceContext};
 use crate::engine::KeyRecord;
@@ -94,8 +93,9 @@ pub trait FaceRules {
     fn credential(headers: &HeaderMap) -> Option<&str>;
     /// The answer to a refused key.
     fn refused(refusal: KeyRefusal) -> Self::Failure;
-    /// The answer to an injected fault or an internal error.
-    fn internal() -> Self::Failure;
+    /// The answer to an injected fault or an internal error in the named
+    /// operation (its operationId).
+    fn internal(operation_id: &str) -> Self::Failure;
     /// Whose allowance a request counts against: the workspace by default;
     /// a face with per-key limits returns the key.
     fn rate_scope(caller: &KeyRecord) -> String {
@@ -113,31 +113,31 @@ pub trait FaceRules {
     fn too_many(decision: &Decision) -> Self::Failure;
     /// The rate-limit headers of an answer.
     fn rate_headers(decision: &Decision, now_ms: i64) -> Vec<(HeaderName, HeaderValue)>;
-    /// The status and body of a failure.
-    fn failure_reply<T, H>(failure: &Self::Failure) -> Reply<T, H>;
+    /// The status and body of a failure answered at `now_ms` (sandbox clock).
+    fn failure_reply<T, H>(failure: &Self::Failure, now_ms: i64) -> Reply<T, H>;
 }
 
 /// The shared request pipeline: injected fault, credential, caller checks,
 /// rate limits, then `handler`; the answer (success or the face's failure)
 /// carries the rate-limit headers.
-pub async fn serve<F: FaceRules, T: Serialize>(
+pub async fn serve<F: FaceRules, T>(
     rqctx: &RequestContext<FaceContext>,
     extra_bucket: Option<&'static str>,
-    handler: impl FnOnce(&App, &KeyRecord) -> Result<T, F::Failure>,
+    handler: impl FnOnce(&App, &KeyRecord) -> Result<Reply<T, F::Headers>, F::Failure>,
 ) -> Reply<T, F::Headers> {
-    if must_fail(rqctx).await {
-        return F::failure_reply(&F::internal());
-    }
     let cx = rqctx.context();
+    let now = cx.app.engine.clock().now_ms();
+    if must_fail(rqctx).await {
+        return F::failure_reply(&F::internal(&rqctx.endpoint.operation_id), now);
+    }
     let headers = rqctx.request.headers();
     let caller = match find_key(cx, F::credential(headers)) {
         Ok(caller) => caller,
-        Err(refusal) => return F::failure_reply(&F::refused(refusal)),
+        Err(refusal) => return F::failure_reply(&F::refused(refusal), now),
     };
     if let Err(failure) = F::admit(&caller, headers) {
-        return F::failure_reply(&failure);
+        return F::failure_reply(&failure, now);
     }
-    let now = cx.app.engine.clock().now_ms();
     let mut shown: Option<Decision> = None;
     let scope = F::rate_scope(&caller);
     for (bucket, limit) in F::limits(&caller, extra_bucket) {
@@ -155,11 +155,11 @@ pub async fn serve<F: FaceRules, T: Serialize>(
         .map(|d| F::rate_headers(d, now))
         .unwrap_or_default();
     if let Some(decision) = shown.filter(|d| !d.allowed) {
-        return F::failure_reply(&F::too_many(&decision)).with_headers(rate_headers);
+        return F::failure_reply(&F::too_many(&decision), now).with_headers(rate_headers);
     }
     let reply = match handler(&cx.app, &caller) {
-        Ok(value) => Reply::ok(&value),
-        Err(failure) => F::failure_reply(&failure),
+        Ok(reply) => reply,
+        Err(failure) => F::failure_reply(&failure, now),
     };
     reply.with_headers(rate_headers)
 }
@@ -182,4 +182,51 @@ pub fn x_rate_headers(decision: &Decision, now_ms: i64) -> Vec<(HeaderName, Head
             HeaderValue::from(reset_epoch),
         ),
     ]
+}
+
+/// One request at a time per key, with a bounded queue (Woodpecker's
+/// documented throttling).
+#[derive(Default)]
+pub struct KeyQueues {
+    queues: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<KeyQueue>>>,
+}
+
+struct KeyQueue {
+    turn: std::sync::Arc<tokio::sync::Semaphore>,
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+impl KeyQueues {
+    /// Waits for this key's turn: `None` when `max_waiting` requests wait
+    /// already, or when the turn does not come within `max_wait`. Holding
+    /// the returned permit is the turn.
+    pub async fn enter(
+        &self,
+        key: &str,
+        max_waiting: usize,
+        max_wait: std::time::Duration,
+    ) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        use std::sync::atomic::Ordering;
+        let queue = {
+            let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+            std::sync::Arc::clone(queues.entry(key.to_string()).or_insert_with(|| {
+                std::sync::Arc::new(KeyQueue {
+                    turn: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+                    waiting: Default::default(),
+                })
+            }))
+        };
+        if let Ok(permit) = std::sync::Arc::clone(&queue.turn).try_acquire_owned() {
+            return Some(permit);
+        }
+        if queue.waiting.fetch_add(1, Ordering::SeqCst) >= max_waiting {
+            queue.waiting.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        let turn =
+            tokio::time::timeout(max_wait, std::sync::Arc::clone(&queue.turn).acquire_owned())
+                .await;
+        queue.waiting.fetch_sub(1, Ordering::SeqCst);
+        turn.ok().and_then(Result::ok)
+    }
 }

@@ -105,7 +105,7 @@ impl FaceRules for LeadlexApiImpl {
         failure(StatusCode::UNAUTHORIZED, "invalid_key", message, None)
     }
 
-    fn internal() -> Failure {
+    fn internal(_operation_id: &str) -> Failure {
         failure(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
@@ -151,7 +151,7 @@ impl FaceRules for LeadlexApiImpl {
         face::x_rate_headers(decision, now_ms)
     }
 
-    fn failure_reply<T, H>(failure: &Failure) -> Reply<T, H> {
+    fn failure_reply<T, H>(failure: &Failure, _now_ms: i64) -> Reply<T, H> {
         let status = StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::BAD_REQUEST);
         Reply::json(status, failure)
     }
@@ -161,7 +161,12 @@ async fn serve<T: Serialize>(
     rqctx: &RequestContext<FaceContext>,
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure>,
 ) -> LeadlexResult<T> {
-    Ok(face::serve::<LeadlexApiImpl, T>(rqctx, None, handler).await)
+    Ok(
+        face::serve::<LeadlexApiImpl, T>(rqctx, None, |app, caller| {
+            handler(app, caller).map(|value| Reply::ok(&value))
+        })
+        .await,
+    )
 }
 
 fn status_name(status: EngineStatus) -> &'static str {
@@ -233,7 +238,7 @@ impl LeadlexApi for LeadlexApiImpl {
             let paused_at = outcome
                 .value
                 .paused_at
-                .ok_or_else(LeadlexApiImpl::internal)?;
+                .ok_or_else(|| LeadlexApiImpl::internal(""))?;
             Ok(PauseResponse {
                 data: PauseData {
                     campaign: PausedCampaign {

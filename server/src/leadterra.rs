@@ -96,7 +96,7 @@ impl FaceRules for LeadterraApiImpl {
         failure(StatusCode::UNAUTHORIZED, "authentication_failed", message)
     }
 
-    fn internal() -> Failure {
+    fn internal(_operation_id: &str) -> Failure {
         failure(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
@@ -121,7 +121,7 @@ impl FaceRules for LeadterraApiImpl {
         Vec::new()
     }
 
-    fn failure_reply<T, H>(failure: &Failure) -> Reply<T, H> {
+    fn failure_reply<T, H>(failure: &Failure, _now_ms: i64) -> Reply<T, H> {
         let status = StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::BAD_REQUEST);
         Reply::json(status, failure)
     }
@@ -131,7 +131,12 @@ async fn serve<T: Serialize>(
     rqctx: &RequestContext<FaceContext>,
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure>,
 ) -> LeadterraResult<T> {
-    Ok(face::serve::<LeadterraApiImpl, T>(rqctx, None, handler).await)
+    Ok(
+        face::serve::<LeadterraApiImpl, T>(rqctx, None, |app, caller| {
+            handler(app, caller).map(|value| Reply::ok(&value))
+        })
+        .await,
+    )
 }
 
 /// Pause and start take no parameters: a query string, or a body other

@@ -16,3 +16,4 @@ pub mod sandbox;
 pub mod store;
 pub mod voicegenie;
 pub mod webhooks;
+pub mod woodpecker;

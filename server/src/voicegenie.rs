@@ -100,7 +100,7 @@ impl FaceRules for VoiceGenieApiImpl {
         }
     }
 
-    fn internal() -> Failure {
+    fn internal(_operation_id: &str) -> Failure {
         Failure::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL_ERROR",
@@ -129,7 +129,7 @@ impl FaceRules for VoiceGenieApiImpl {
         face::x_rate_headers(decision, now_ms)
     }
 
-    fn failure_reply<T, H>(failure: &Failure) -> Reply<T, H> {
+    fn failure_reply<T, H>(failure: &Failure, _now_ms: i64) -> Reply<T, H> {
         Reply::json(failure.status, &failure.body)
     }
 }
@@ -138,7 +138,12 @@ async fn serve<T: Serialize>(
     rqctx: &RequestContext<FaceContext>,
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure>,
 ) -> VoiceGenieResult<T> {
-    Ok(face::serve::<VoiceGenieApiImpl, T>(rqctx, None, handler).await)
+    Ok(
+        face::serve::<VoiceGenieApiImpl, T>(rqctx, None, |app, caller| {
+            handler(app, caller).map(|value| Reply::ok(&value))
+        })
+        .await,
+    )
 }
 
 /// A campaign id: VoiceGenie ids are UUIDs; anything else names nothing.
@@ -189,7 +194,7 @@ fn method_not_allowed<T>(
             rqctx.request.uri().path()
         ),
     );
-    Ok(VoiceGenieApiImpl::failure_reply(&failure)
+    Ok(VoiceGenieApiImpl::failure_reply(&failure, 0)
         .with_headers([(http::header::ALLOW, HeaderValue::from_static("GET"))]))
 }
 
@@ -210,7 +215,7 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
             let paused_at = outcome
                 .value
                 .paused_at
-                .ok_or_else(VoiceGenieApiImpl::internal)?;
+                .ok_or_else(|| VoiceGenieApiImpl::internal(""))?;
             Ok(PauseResponse {
                 success: true,
                 data: PauseData {
@@ -280,7 +285,7 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
             let started_at = outcome
                 .value
                 .started_at
-                .ok_or_else(VoiceGenieApiImpl::internal)?;
+                .ok_or_else(|| VoiceGenieApiImpl::internal(""))?;
             Ok(StartResponse {
                 success: true,
                 data: StartData {

@@ -23,6 +23,7 @@ const DEMO_AUTH: &[(&str, &str)] = &[
     ("voicegenie", "x-api-key: your-api-key-here"),
     ("leadterra", "Authorization: Bearer sk_live_YOUR_KEY"),
     ("leadlex", "Authorization: Bearer wbk_your_api_key_here"),
+    ("woodpecker", "x-api-key: YOUR_API_KEY"),
 ];
 
 /// Options of the task.

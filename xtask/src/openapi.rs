@@ -90,6 +90,19 @@ pub fn all_apis() -> anyhow::Result<ManagedApis> {
             },
             api_description: campaign_api::leadlex::leadlex_api_mod::stub_api_description,
         },
+        ManagedApiConfig {
+            ident: "woodpecker",
+            versions: Versions::new_lockstep(version.clone()),
+            title: "Woodpecker Campaign API (sandbox)",
+            metadata: ManagedApiMetadata {
+                description: Some(
+                    "Woodpecker's cold-email API as documented, served by the campaign sandbox: \
+                     paths under /rest/v2, x-api-key, integer ids, three error shapes.",
+                ),
+                ..ManagedApiMetadata::default()
+            },
+            api_description: campaign_api::woodpecker::woodpecker_api_mod::stub_api_description,
+        },
     ];
     Ok(
         ManagedApis::new(apis.into_iter().map(ManagedApi::from).collect::<Vec<_>>())

@@ -26,3 +26,4 @@ pub mod leadterra;
 pub mod sandbox;
 pub mod voicegenie;
 pub mod wire;
+pub mod woodpecker;

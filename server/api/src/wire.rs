@@ -72,6 +72,44 @@ impl<T, H> Reply<T, H> {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The same reply, documented as another type.
+    pub fn retype<U, G>(self) -> Reply<U, G> {
+        Reply {
+            status: self.status,
+            headers: self.headers,
+            body: self.body,
+            _documents: PhantomData,
+        }
+    }
+}
+
+/// A reply documented as a `200` with no body at all (Woodpecker's pause):
+/// errors may still carry a body.
+pub struct EmptyReply(pub Reply<()>);
+
+impl<T, H> From<Reply<T, H>> for EmptyReply {
+    fn from(reply: Reply<T, H>) -> Self {
+        EmptyReply(reply.retype())
+    }
+}
+
+impl HttpResponse for EmptyReply {
+    fn to_result(self) -> Result<Response<Body>, HttpError> {
+        self.0.to_result()
+    }
+
+    fn response_metadata() -> ApiEndpointResponse {
+        let mut metadata =
+            <dropshot::HttpResponseUpdatedNoContent as HttpResponse>::response_metadata();
+        metadata.success = Some(StatusCode::OK);
+        metadata.description = Some("successful operation, no body".to_string());
+        metadata
+    }
+
+    fn status_code(&self) -> StatusCode {
+        self.0.status()
+    }
 }
 
 impl<T, H> HttpResponse for Reply<T, H>
