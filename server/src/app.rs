@@ -28,7 +28,12 @@ pub struct App {
     pub demo: bool,
     /// Per-key request queues (Woodpecker's throttling).
     pub key_queues: crate::face::KeyQueues,
+    /// What the built-in webhook sinks received, by sink name.
+    pub sinks: std::sync::Mutex<SinkLog>,
 }
+
+/// Requests received by the built-in webhook sinks, by sink name.
+pub type SinkLog = std::collections::HashMap<String, Vec<campaign_api::sandbox::SinkRequest>>;
 
 impl App {
     /// Wipes the world; a demo server reloads its demo world.
@@ -36,6 +41,7 @@ impl App {
         self.engine.reset()?;
         self.limits.clear();
         self.faults.clear();
+        self.sinks.lock().unwrap_or_else(|p| p.into_inner()).clear();
         if self.demo {
             crate::demo::load(&self.engine)?;
         }
@@ -247,6 +253,7 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
         faults: Faults::default(),
         demo: options.demo,
         key_queues: Default::default(),
+        sinks: Default::default(),
     });
 
     let mut faces = Vec::new();
@@ -297,6 +304,7 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
             }
         })
     });
+    tokio::spawn(crate::webhooks::run_worker(Arc::clone(&app)));
     Ok(Running {
         app,
         faces,

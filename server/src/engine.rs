@@ -26,14 +26,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, RwLock};
 
 use campaign_api::sandbox::{
-    ApiKey, ApiKeyCreate, CampaignSeed, CampaignSettings, CampaignView, Channel, Dialect,
-    EngineStatus, ProspectSeed, ProspectState, ProspectView, RateLimits, RateTier, SendCounters,
-    SendQuery, SendState, SendView, StepView, Workspace, WorkspaceCreate,
+    ApiKey, ApiKeyCreate, CampaignSeed, CampaignSettings, CampaignView, Channel, DeliveryAttempt,
+    DeliveryQuery, DeliveryState, DeliveryView, Dialect, EngineStatus, ProspectSeed, ProspectState,
+    ProspectView, RateLimits, RateTier, SendCounters, SendQuery, SendState, SendView, StepView,
+    Workspace, WorkspaceCreate,
 };
 use campaign_api::wire::Iso8601;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::clock::{Clock, VIRTUAL_EPOCH_MS};
+use crate::webhooks::{self, DomainEvent, DueDelivery};
 
 /// What went wrong with an engine command.
 #[derive(Debug, thiserror::Error)]
@@ -266,6 +268,11 @@ impl Engine {
         if let Some(ms) = stored {
             clock.set_virtual(ms);
         }
+        // A delivery caught mid-attempt by a crash is attempted again.
+        conn.execute(
+            "UPDATE deliveries SET state = 'pending' WHERE state = 'sending'",
+            [],
+        )?;
         let now = clock.now_ms();
         let engine = Self {
             state: Mutex::new(State {
@@ -639,7 +646,12 @@ impl Engine {
                 }
                 EngineStatus::Completed => set_status(tx, &id, EngineStatus::Completed, now)?,
             }
-            load_campaign(tx, None, &id)
+            let view = load_campaign(tx, None, &id)?;
+            webhooks::record(tx, workspace_id, &DomainEvent::CampaignCreated(&view), now)?;
+            if view.launched_at.is_some() {
+                webhooks::record(tx, workspace_id, &DomainEvent::CampaignStarted(&view), now)?;
+            }
+            Ok(view)
         })
     }
 
@@ -702,7 +714,14 @@ impl Engine {
                 });
             }
             launch(tx, id, now, EngineStatus::Active)?;
-            load_campaign(tx, None, id)
+            let view = load_campaign(tx, None, id)?;
+            webhooks::record(
+                tx,
+                &view.workspace_id,
+                &DomainEvent::CampaignStarted(&view),
+                now,
+            )?;
+            Ok(view)
         })
     }
 
@@ -752,6 +771,9 @@ impl Engine {
                 )?;
             }
             let value = load_campaign(tx, None, id)?;
+            if changed {
+                webhooks::record(tx, workspace_id, &DomainEvent::CampaignPaused(&value), now)?;
+            }
             let in_flight = value.counters.in_flight;
             Ok(Transition {
                 value,
@@ -774,6 +796,9 @@ impl Engine {
                 status => return Err(EngineError::WrongStatus { status }),
             };
             let value = load_campaign(tx, None, id)?;
+            if changed {
+                webhooks::record(tx, workspace_id, &DomainEvent::CampaignStarted(&value), now)?;
+            }
             let in_flight = value.counters.in_flight;
             Ok(Transition {
                 value,
@@ -844,7 +869,7 @@ impl Engine {
 
     /// Deletes a campaign that is not active.
     pub fn delete_campaign(&self, workspace_id: &str, id: &str) -> EngineResult<CampaignView> {
-        self.transact(|tx, _| {
+        self.transact(|tx, now| {
             let campaign = load_campaign(tx, Some(workspace_id), id)?;
             if campaign.status == EngineStatus::Active {
                 return Err(EngineError::WrongStatus {
@@ -852,6 +877,12 @@ impl Engine {
                 });
             }
             exec(tx, "DELETE FROM campaigns WHERE id = ?1", params![id])?;
+            webhooks::record(
+                tx,
+                workspace_id,
+                &DomainEvent::CampaignDeleted(&campaign),
+                now,
+            )?;
             Ok(campaign)
         })
     }
@@ -879,6 +910,11 @@ impl Engine {
                     queue_step(tx, campaign_id, id, 0, now)?;
                 }
             }
+            let added = DomainEvent::ContactsAdded {
+                campaign_id,
+                prospect_ids: &ids,
+            };
+            webhooks::record(tx, workspace_id, &added, now)?;
             ids.iter()
                 .map(|id| load_prospect(tx, Some(workspace_id), id))
                 .collect()
@@ -926,6 +962,13 @@ impl Engine {
                     queue_step(tx, campaign_id, id, 0, now)?;
                 }
             }
+            if !ids.is_empty() {
+                let added = DomainEvent::ContactsAdded {
+                    campaign_id,
+                    prospect_ids: &ids,
+                };
+                webhooks::record(tx, workspace_id, &added, now)?;
+            }
             let total = campaign.prospect_count + ids.len() as u64;
             Ok((ids.len() as u64, updated, total))
         })
@@ -939,8 +982,27 @@ impl Engine {
         url: &str,
         events: &[String],
     ) -> EngineResult<WebhookRecord> {
+        webhooks::check_url(url).map_err(EngineError::Invalid)?;
         self.transact(|tx, now| {
-            load_workspace(tx, workspace_id)?;
+            let workspace = load_workspace(tx, workspace_id)?;
+            let known = webhooks::events_of(workspace.dialect);
+            if known.is_empty() {
+                return Err(EngineError::Invalid(format!(
+                    "{:?} has no webhooks",
+                    workspace.dialect
+                )));
+            }
+            if events.is_empty() {
+                return Err(EngineError::Invalid(
+                    "events must name at least one event".into(),
+                ));
+            }
+            if let Some(unknown) = events.iter().find(|e| !known.contains(&e.as_str())) {
+                return Err(EngineError::Invalid(format!(
+                    "unknown event {unknown:?}: one of {}",
+                    known.join(", ")
+                )));
+            }
             let record = WebhookRecord {
                 id: format!("wh_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]),
                 workspace_id: workspace_id.to_string(),
@@ -967,6 +1029,138 @@ impl Engine {
                 ],
             )?;
             Ok(record)
+        })
+    }
+
+    /// A workspace's webhooks, oldest first (secrets omitted).
+    pub fn list_webhooks(&self, workspace_id: &str) -> EngineResult<Vec<WebhookRecord>> {
+        self.transact(|tx, _| {
+            load_workspace(tx, workspace_id)?;
+            let rows = tx
+                .prepare_cached(
+                    "SELECT id, workspace_id, url, events, created_at FROM webhooks
+                     WHERE workspace_id = CAST(?1 AS TEXT) ORDER BY seq",
+                )?
+                .query_map(params![workspace_id], |r| {
+                    Ok(WebhookRecord {
+                        id: r.get(0)?,
+                        workspace_id: r.get(1)?,
+                        url: r.get(2)?,
+                        events: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
+                        secret: String::new(),
+                        created_at_ms: r.get(4)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Claims up to `limit` deliveries due now: they become `sending`.
+    pub fn claim_due_deliveries(&self, limit: usize) -> EngineResult<Vec<DueDelivery>> {
+        self.transact(|tx, now| {
+            let due: Vec<DueDelivery> = tx
+                .prepare_cached(
+                    "SELECT d.id, w.url, w.secret, d.body, ws.dialect, d.attempts
+                     FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+                     JOIN workspaces ws ON ws.id = w.workspace_id
+                     WHERE d.state = 'pending' AND d.next_attempt_at <= CAST(?1 AS INTEGER)
+                     ORDER BY d.next_attempt_at, d.seq LIMIT ?2",
+                )?
+                .query_map(params![now, limit as i64], |r| {
+                    Ok(DueDelivery {
+                        id: r.get(0)?,
+                        url: r.get(1)?,
+                        secret: r.get(2)?,
+                        body: r.get(3)?,
+                        dialect: parse_dialect(&r.get::<_, String>(4)?),
+                        attempts: r.get(5)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            for delivery in &due {
+                exec(
+                    tx,
+                    "UPDATE deliveries SET state = 'sending' WHERE id = ?1",
+                    params![delivery.id],
+                )?;
+            }
+            Ok(due)
+        })
+    }
+
+    /// Records the outcome of an attempt: a 2xx delivers; anything else is
+    /// retried on the vendor's schedule, or fails when it is exhausted.
+    pub fn finish_delivery(
+        &self,
+        delivery: &DueDelivery,
+        outcome: Result<u16, String>,
+    ) -> EngineResult<()> {
+        self.transact(|tx, now| {
+            let attempt = delivery.attempts + 1;
+            let (status, error) = match &outcome {
+                Ok(status) => (Some(*status), None),
+                Err(error) => (None, Some(error.clone())),
+            };
+            exec(
+                tx,
+                "INSERT INTO delivery_attempts (delivery_id, attempt, at, status, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                params![delivery.id, attempt, now, status, error],
+            )?;
+            let delivered = status.is_some_and(|s| (200..300).contains(&s));
+            let retry = (!delivered).then(|| webhooks::retry_delay(delivery.dialect, attempt)).flatten();
+            let (state, next) = match (delivered, retry) {
+                (true, _) => ("delivered", None),
+                (false, Some(delay)) => ("pending", Some(now + 1000 * delay as i64)),
+                (false, None) => ("failed", None),
+            };
+            exec(
+                tx,
+                "UPDATE deliveries SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_status = ?5,
+                     last_error = ?6, delivered_at = CASE WHEN ?2 = 'delivered' THEN ?7 END
+                 WHERE id = ?1",
+                params![delivery.id, state, attempt, next, status, error, now],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Deliveries with their attempts, oldest first.
+    pub fn list_deliveries(&self, query: &DeliveryQuery) -> EngineResult<Vec<DeliveryView>> {
+        self.transact(|tx, _| {
+            let ids: Vec<String> = tx
+                .prepare_cached("SELECT id, webhook_id, event FROM deliveries ORDER BY seq")?
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })?
+                .filter_map(Result::ok)
+                .filter(|(_, webhook, event)| {
+                    query.webhook_id.as_ref().is_none_or(|w| w == webhook)
+                        && query.event.as_ref().is_none_or(|e| e == event)
+                })
+                .map(|(id, _, _)| id)
+                .collect();
+            ids.iter().map(|id| load_delivery(tx, id)).collect()
+        })
+    }
+
+    /// Makes a delivery due now again.
+    pub fn redeliver(&self, id: &str) -> EngineResult<DeliveryView> {
+        self.transact(|tx, now| {
+            let changed = exec(
+                tx,
+                "UPDATE deliveries SET state = 'pending', next_attempt_at = ?2 WHERE id = ?1",
+                params![id, now],
+            )?;
+            if changed == 0 {
+                return Err(EngineError::Invalid(format!("no delivery {id:?}")));
+            }
+            load_delivery(tx, id)
         })
     }
 
@@ -1228,6 +1422,7 @@ fn start_due(tx: &Connection, from: i64, to: i64) -> EngineResult<usize> {
             "UPDATE campaigns SET queued = queued - ?2, in_flight = in_flight + ?2 WHERE id = ?1",
         )?
         .execute(params![campaign_id, started as i64])?;
+        webhooks::record_messages_sent(tx, &campaign_id, to)?;
         started_total += started;
     }
     Ok(started_total)
@@ -1604,6 +1799,52 @@ fn load_prospect(
         (found, _) => found,
     };
     found.ok_or(EngineError::ProspectNotFound)
+}
+
+fn load_delivery(tx: &Connection, id: &str) -> EngineResult<DeliveryView> {
+    let attempts = tx
+        .prepare_cached(
+            "SELECT attempt, at, status, error FROM delivery_attempts WHERE delivery_id = CAST(?1 AS TEXT)
+             ORDER BY attempt",
+        )?
+        .query_map(params![id], |r| {
+            Ok(DeliveryAttempt {
+                attempt: r.get(0)?,
+                at: Iso8601::from_millis(r.get(1)?),
+                status: r.get(2)?,
+                error: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let millis = |v: Option<i64>| v.map(Iso8601::from_millis);
+    tx.prepare_cached(
+        "SELECT id, webhook_id, event, body, state, created_at, next_attempt_at, delivered_at
+         FROM deliveries WHERE id = ?1",
+    )?
+    .query_row(params![id], |r| {
+        let state = match r.get::<_, String>(4)?.as_str() {
+            "sending" => DeliveryState::Sending,
+            "delivered" => DeliveryState::Delivered,
+            "failed" => DeliveryState::Failed,
+            _ => DeliveryState::Pending,
+        };
+        Ok(DeliveryView {
+            id: r.get(0)?,
+            webhook_id: r.get(1)?,
+            event: r.get(2)?,
+            body: r.get(3)?,
+            next_attempt_at: if state == DeliveryState::Pending {
+                millis(r.get(6)?)
+            } else {
+                None
+            },
+            state,
+            created_at: Iso8601::from_millis(r.get(5)?),
+            delivered_at: millis(r.get(7)?),
+            attempts,
+        })
+    })
+    .map_err(EngineError::from)
 }
 
 const SEND_SELECT: &str = "SELECT id, campaign_id, prospect_id, position, channel, state, due_at,

@@ -22,13 +22,6 @@ use crate::ratelimit::{Decision, Limit};
 
 /// Delay between sequence steps (Leadterra documents none).
 const STEP_DELAY_SECONDS: u64 = 2 * 86_400;
-/// The events a Leadterra webhook may subscribe to.
-pub const EVENTS: &[&str] = &[
-    "campaign.started",
-    "message.sent",
-    "message.bounced",
-    "reply.received",
-];
 
 /// The Leadterra API implementation.
 pub enum LeadterraApiImpl {}
@@ -378,16 +371,6 @@ impl LeadterraApi for LeadterraApiImpl {
     ) -> LeadterraResult<WebhookCreated> {
         serve(&rqctx, |app, caller| {
             let input = body.parse().map_err(|e| invalid(e.to_string()))?;
-            crate::webhooks::check_url(&input.url).map_err(invalid)?;
-            if input.events.is_empty() {
-                return Err(invalid("events must name at least one event"));
-            }
-            if let Some(unknown) = input.events.iter().find(|e| !EVENTS.contains(&e.as_str())) {
-                return Err(invalid(format!(
-                    "unknown event {unknown:?}: one of {}",
-                    EVENTS.join(", ")
-                )));
-            }
             let record = app
                 .engine
                 .create_webhook(&caller.workspace.id, &input.url, &input.events)

@@ -3,13 +3,14 @@
 
 use campaign_api::sandbox::{
     ApiKey, ApiKeyCreate, CampaignIdPath, CampaignSeed, CampaignView, ClockAdvance, ClockView,
-    FaultCreate, FaultView, Listing, ProspectView, RateLimits, SandboxApi, SendQuery, SendView,
-    Workspace, WorkspaceCreate, WorkspacePath,
+    DeliveryPath, DeliveryQuery, DeliveryView, FaultCreate, FaultView, Listing, ProspectView,
+    RateLimits, SandboxApi, SendQuery, SendView, SinkAnswer, SinkPath, SinkRequest,
+    WebhookSubscribe, WebhookView, Workspace, WorkspaceCreate, WorkspacePath,
 };
 use campaign_api::wire::Iso8601;
 use dropshot::{
     HttpError, HttpResponseCreated, HttpResponseOk, HttpResponseUpdatedNoContent, Path, Query,
-    RequestContext, TypedBody,
+    RequestContext, TypedBody, UntypedBody,
 };
 
 use crate::app::FaceContext;
@@ -34,6 +35,17 @@ fn http_error(error: EngineError) -> HttpError {
             HttpError::for_client_error(None, dropshot::ClientErrorStatusCode::CONFLICT, message)
         }
         EngineError::Storage(_) => HttpError::for_internal_error(message),
+    }
+}
+
+fn webhook_view(record: crate::engine::WebhookRecord) -> WebhookView {
+    WebhookView {
+        id: record.id,
+        workspace_id: record.workspace_id,
+        url: record.url,
+        events: record.events,
+        created_at: Iso8601::from_millis(record.created_at_ms),
+        signing_secret: None,
     }
 }
 
@@ -229,6 +241,125 @@ impl SandboxApi for SandboxApiImpl {
             .map_err(|e| HttpError::for_internal_error(format!("advancing the clock: {e:#}")))?
             .map_err(http_error)?;
         Ok(HttpResponseOk(clock_view(cx)))
+    }
+
+    async fn create_webhook(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<WorkspacePath>,
+        body: TypedBody<WebhookSubscribe>,
+    ) -> Result<HttpResponseCreated<WebhookView>, HttpError> {
+        let input = body.into_inner();
+        let record = rqctx
+            .context()
+            .app
+            .engine
+            .create_webhook(&path.into_inner().workspace_id, &input.url, &input.events)
+            .map_err(http_error)?;
+        let secret = Some(record.secret.clone());
+        Ok(HttpResponseCreated(WebhookView {
+            signing_secret: secret,
+            ..webhook_view(record)
+        }))
+    }
+
+    async fn list_webhooks(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<WorkspacePath>,
+    ) -> Result<HttpResponseOk<Listing<WebhookView>>, HttpError> {
+        let records = rqctx
+            .context()
+            .app
+            .engine
+            .list_webhooks(&path.into_inner().workspace_id)
+            .map_err(http_error)?;
+        Ok(HttpResponseOk(Listing {
+            items: records.into_iter().map(webhook_view).collect(),
+        }))
+    }
+
+    async fn list_deliveries(
+        rqctx: RequestContext<FaceContext>,
+        query: Query<DeliveryQuery>,
+    ) -> Result<HttpResponseOk<Listing<DeliveryView>>, HttpError> {
+        let items = rqctx
+            .context()
+            .app
+            .engine
+            .list_deliveries(&query.into_inner())
+            .map_err(http_error)?;
+        Ok(HttpResponseOk(Listing { items }))
+    }
+
+    async fn redeliver_delivery(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<DeliveryPath>,
+    ) -> Result<HttpResponseOk<DeliveryView>, HttpError> {
+        let id = path.into_inner().delivery_id;
+        let delivery = rqctx
+            .context()
+            .app
+            .engine
+            .redeliver(&id)
+            .map_err(|e| match e {
+                EngineError::Invalid(message) => HttpError::for_not_found(None, message),
+                other => http_error(other),
+            })?;
+        Ok(HttpResponseOk(delivery))
+    }
+
+    async fn receive_into_sink(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<SinkPath>,
+        query: Query<SinkAnswer>,
+        body: UntypedBody,
+    ) -> Result<http::Response<dropshot::Body>, HttpError> {
+        let app = &rqctx.context().app;
+        let status =
+            http::StatusCode::from_u16(query.into_inner().status.unwrap_or(200)).map_err(|_| {
+                HttpError::for_bad_request(None, "status must be an HTTP status".into())
+            })?;
+        let headers = rqctx
+            .request
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.to_string(),
+                    value.to_str().unwrap_or("<binary>").to_string(),
+                )
+            })
+            .collect();
+        let request = SinkRequest {
+            at: Iso8601::from_millis(app.engine.clock().now_ms()),
+            headers,
+            body: String::from_utf8_lossy(body.as_bytes()).into_owned(),
+            answered: status.as_u16(),
+        };
+        let mut sinks = app.sinks.lock().unwrap_or_else(|p| p.into_inner());
+        sinks
+            .entry(path.into_inner().name)
+            .or_default()
+            .push(request);
+        Ok(http::Response::builder()
+            .status(status)
+            .body(dropshot::Body::empty())?)
+    }
+
+    async fn list_sink_requests(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<SinkPath>,
+    ) -> Result<HttpResponseOk<Listing<SinkRequest>>, HttpError> {
+        let sinks = rqctx
+            .context()
+            .app
+            .sinks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let items = sinks
+            .get(&path.into_inner().name)
+            .cloned()
+            .unwrap_or_default();
+        Ok(HttpResponseOk(Listing { items }))
     }
 
     async fn inject_fault(

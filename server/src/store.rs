@@ -118,7 +118,31 @@ const MIGRATIONS: &[&str] = &[
         status TEXT NOT NULL,
         created_at INTEGER NOT NULL
     );
-    CREATE INDEX webhooks_by_workspace ON webhooks(workspace_id);
+        CREATE INDEX webhooks_by_workspace ON webhooks(workspace_id);
+    CREATE TABLE deliveries (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+        event TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        last_status INTEGER,
+        last_error TEXT,
+        delivered_at INTEGER
+    );
+    CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';
+    CREATE INDEX deliveries_by_webhook ON deliveries(webhook_id, seq);
+    CREATE TABLE delivery_attempts (
+        delivery_id TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+        attempt INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        status INTEGER,
+        error TEXT,
+        PRIMARY KEY (delivery_id, attempt)
+    );
     "#,
 ];
 
@@ -188,7 +212,7 @@ fn migrate(conn: &Connection) -> anyhow::Result<()> {
 /// caller's transaction.
 pub fn wipe(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
-        "DELETE FROM webhooks; DELETE FROM sends; DELETE FROM prospects; DELETE FROM steps;
+        "DELETE FROM delivery_attempts; DELETE FROM deliveries; DELETE FROM webhooks; DELETE FROM sends; DELETE FROM prospects; DELETE FROM steps;
          DELETE FROM campaigns; DELETE FROM api_keys; DELETE FROM workspaces;
          DELETE FROM meta;",
     )

@@ -530,6 +530,134 @@ pub struct CampaignIdPath {
     pub campaign_id: String,
 }
 
+/// Body of `createWebhook`: a subscription (Leadlex's own subscription
+/// endpoint is not documented; Leadterra's is, on its face).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebhookSubscribe {
+    /// Where deliveries are POSTed: https, or plain http on loopback.
+    pub url: String,
+    /// The vendor's event names.
+    pub events: Vec<String>,
+}
+
+/// A webhook subscription.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookView {
+    /// Its id.
+    pub id: String,
+    /// Its workspace.
+    pub workspace_id: String,
+    /// Where deliveries go.
+    pub url: String,
+    /// Its events.
+    pub events: Vec<String>,
+    /// Created.
+    pub created_at: Iso8601,
+    /// The signing secret: shown once, when created; null afterwards.
+    pub signing_secret: Option<String>,
+}
+
+/// One attempt of a delivery.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryAttempt {
+    /// 1, 2, ...
+    pub attempt: u32,
+    /// When it was made (sandbox clock).
+    pub at: Iso8601,
+    /// The receiver's status, if it answered.
+    pub status: Option<u16>,
+    /// What went wrong, if anything.
+    pub error: Option<String>,
+}
+
+/// The state of a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// Waiting for its next attempt.
+    Pending,
+    /// An attempt is under way.
+    Sending,
+    /// A 2xx answer was received.
+    Delivered,
+    /// Every attempt of the schedule failed.
+    Failed,
+}
+
+/// One event delivery to one webhook, with every attempt.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    /// The stable delivery id (the de-duplication key).
+    pub id: String,
+    /// The webhook.
+    pub webhook_id: String,
+    /// The event name.
+    pub event: String,
+    /// The body exactly as sent (the signature covers these bytes).
+    pub body: String,
+    /// State.
+    pub state: DeliveryState,
+    /// When the event was recorded.
+    pub created_at: Iso8601,
+    /// When the next attempt is due, while pending.
+    pub next_attempt_at: Option<Iso8601>,
+    /// When it was delivered.
+    pub delivered_at: Option<Iso8601>,
+    /// Every attempt, in order.
+    pub attempts: Vec<DeliveryAttempt>,
+}
+
+/// Query of `listDeliveries`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryQuery {
+    /// Only this webhook's deliveries.
+    pub webhook_id: Option<String>,
+    /// Only this event.
+    pub event: Option<String>,
+}
+
+/// Path with a delivery id.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryPath {
+    /// The delivery id.
+    pub delivery_id: String,
+}
+
+/// Path of a sink.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SinkPath {
+    /// The sink's name.
+    pub name: String,
+}
+
+/// Query of a sink's receiving endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SinkAnswer {
+    /// The status to answer with (default 200): point a webhook at
+    /// `/sink/<name>?status=500` to watch retries.
+    pub status: Option<u16>,
+}
+
+/// A request a sink received.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SinkRequest {
+    /// Received at (sandbox clock).
+    pub at: Iso8601,
+    /// Its headers (lower-case names).
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// Its body as text.
+    pub body: String,
+    /// The status the sink answered.
+    pub answered: u16,
+}
+
 /// A list of items.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Listing<T> {
@@ -671,6 +799,71 @@ pub trait SandboxApi {
         rqctx: RequestContext<Self::Context>,
         body: dropshot::TypedBody<ClockAdvance>,
     ) -> Result<HttpResponseOk<ClockView>, HttpError>;
+
+    /// Subscribe a webhook
+    ///
+    /// Subscribes a URL to a workspace's events, in the workspace's vendor
+    /// format and signature (Leadlex: `X-LeadLex-Signature: sha256=<hex>`,
+    /// `X-LeadLex-Timestamp`, `X-LeadLex-Delivery-ID`, `User-Agent:
+    /// LeadLex-Webhook/1.0`; Leadterra: `X-Leadterra-Signature`). The
+    /// vendors require https; the sandbox also accepts plain http on
+    /// loopback. The signing secret is in this answer only.
+    #[endpoint { method = POST, path = "/workspaces/{workspaceId}/webhooks", tags = ["Webhooks"], operation_id = "createWebhook" }]
+    async fn create_webhook(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<WorkspacePath>,
+        body: dropshot::TypedBody<WebhookSubscribe>,
+    ) -> Result<HttpResponseCreated<WebhookView>, HttpError>;
+
+    /// List a workspace's webhooks
+    ///
+    /// Subscriptions, oldest first, without their secrets.
+    #[endpoint { method = GET, path = "/workspaces/{workspaceId}/webhooks", tags = ["Webhooks"], operation_id = "listWebhooks" }]
+    async fn list_webhooks(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<WorkspacePath>,
+    ) -> Result<HttpResponseOk<Listing<WebhookView>>, HttpError>;
+
+    /// List deliveries
+    ///
+    /// Every event delivery with its state, next retry and attempts
+    /// (status codes, errors), oldest first.
+    #[endpoint { method = GET, path = "/deliveries", tags = ["Webhooks"], operation_id = "listDeliveries" }]
+    async fn list_deliveries(
+        rqctx: RequestContext<Self::Context>,
+        query: dropshot::Query<DeliveryQuery>,
+    ) -> Result<HttpResponseOk<Listing<DeliveryView>>, HttpError>;
+
+    /// Redeliver
+    ///
+    /// Makes a delivery due now again (same id and body), whatever its
+    /// state.
+    #[endpoint { method = POST, path = "/deliveries/{deliveryId}/redeliver", tags = ["Webhooks"], operation_id = "redeliverDelivery" }]
+    async fn redeliver_delivery(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<DeliveryPath>,
+    ) -> Result<HttpResponseOk<DeliveryView>, HttpError>;
+
+    /// Receive into a sink
+    ///
+    /// A built-in webhook receiver: records the request (headers and raw
+    /// body) and answers `status` (default 200) with no body.
+    #[endpoint { method = POST, path = "/sink/{name}", tags = ["Webhooks"], operation_id = "receiveIntoSink", request_body_max_bytes = 1048576 }]
+    async fn receive_into_sink(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<SinkPath>,
+        query: dropshot::Query<SinkAnswer>,
+        body: dropshot::UntypedBody,
+    ) -> Result<http::Response<dropshot::Body>, HttpError>;
+
+    /// Read a sink
+    ///
+    /// What a sink received, oldest first.
+    #[endpoint { method = GET, path = "/sink/{name}", tags = ["Webhooks"], operation_id = "listSinkRequests" }]
+    async fn list_sink_requests(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<SinkPath>,
+    ) -> Result<HttpResponseOk<Listing<SinkRequest>>, HttpError>;
 
     /// Inject a fault
     ///
