@@ -62,6 +62,10 @@ pub struct Given {
     /// Faults to arm.
     #[serde(default)]
     pub faults: Vec<sandbox::FaultCreate>,
+    /// Webhook subscriptions; `{sandbox}` in a URL is the sandbox API's
+    /// base URL (its built-in sinks receive deliveries).
+    #[serde(default)]
+    pub webhooks: Vec<WebhookGiven>,
     /// Requests to the face before the documented one (e.g. to use up a
     /// rate limit); their answers are not compared.
     #[serde(default)]
@@ -98,6 +102,18 @@ pub struct CampaignGiven {
     pub workspace: String,
     /// The campaign.
     pub campaign: sandbox::CampaignSeed,
+}
+
+/// A webhook subscription of a workspace.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebhookGiven {
+    /// The workspace.
+    pub workspace: String,
+    /// The receiver.
+    pub url: String,
+    /// The events.
+    pub events: Vec<String>,
 }
 
 /// Rate limits of a workspace.
@@ -176,4 +192,8 @@ pub struct Check {
     pub get: String,
     /// What the answer must contain.
     pub contains: Value,
+    /// Asynchronous effects (webhook deliveries): retry the GET for up to
+    /// five seconds until it holds.
+    #[serde(default)]
+    pub eventually: bool,
 }

@@ -183,8 +183,19 @@ impl Harness {
                     .await?;
             }
             let url = format!("{}{}", self.running.url("sandbox"), check.get);
-            let state: Value = self.http.get(&url).send().await?.json().await?;
-            for difference in contains(&check.contains, &state) {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            let mut differences = loop {
+                let state: Value = self.http.get(&url).send().await?.json().await?;
+                let differences = contains(&check.contains, &state);
+                if differences.is_empty()
+                    || !check.eventually
+                    || std::time::Instant::now() > deadline
+                {
+                    break differences;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            };
+            for difference in differences.drain(..) {
                 verdict
                     .failed_checks
                     .push(format!("{} (GET {}): {difference}", check.rule, check.get));
@@ -234,6 +245,19 @@ impl Harness {
                 .send()
                 .await
                 .context("setting rate limits")?;
+        }
+        for hook in &given.webhooks {
+            let url = hook.url.replace("{sandbox}", self.running.url("sandbox"));
+            self.sandbox
+                .create_webhook()
+                .workspace_id(&hook.workspace)
+                .body(sandbox::types::WebhookSubscribe {
+                    url,
+                    events: hook.events.clone(),
+                })
+                .send()
+                .await
+                .context("subscribing a webhook")?;
         }
         for fault in &given.faults {
             self.sandbox

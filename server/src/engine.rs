@@ -796,9 +796,6 @@ impl Engine {
                 status => return Err(EngineError::WrongStatus { status }),
             };
             let value = load_campaign(tx, None, id)?;
-            if changed {
-                webhooks::record(tx, workspace_id, &DomainEvent::CampaignStarted(&value), now)?;
-            }
             let in_flight = value.counters.in_flight;
             Ok(Transition {
                 value,
@@ -858,6 +855,9 @@ impl Engine {
                 )?;
             }
             let value = load_campaign(tx, None, id)?;
+            if changed {
+                webhooks::record(tx, workspace_id, &DomainEvent::CampaignStarted(&value), now)?;
+            }
             let in_flight = value.counters.in_flight;
             Ok(Transition {
                 value,

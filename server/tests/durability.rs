@@ -13,6 +13,7 @@ struct Server {
     child: Child,
     sandbox: String,
     alta: String,
+    leadlex: String,
 }
 
 impl Server {
@@ -26,16 +27,17 @@ impl Server {
             .spawn()
             .expect("campaignd starts");
         let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        let (mut sandbox, mut alta) = (None, None);
+        let (mut sandbox, mut alta, mut leadlex) = (None, None, None);
         for line in stdout.by_ref() {
             let line = line.unwrap();
             let fields: Vec<&str> = line.split_whitespace().collect();
             match fields.as_slice() {
                 ["sandbox", url, ..] => sandbox = Some(url.to_string()),
                 ["alta", url, ..] => alta = Some(url.to_string()),
+                ["leadlex", url, ..] => leadlex = Some(url.to_string()),
                 _ => {}
             }
-            if sandbox.is_some() && alta.is_some() {
+            if sandbox.is_some() && alta.is_some() && leadlex.is_some() {
                 break;
             }
         }
@@ -45,6 +47,7 @@ impl Server {
             child,
             sandbox: sandbox.expect("sandbox URL printed"),
             alta: alta.expect("alta URL printed"),
+            leadlex: leadlex.expect("leadlex URL printed"),
         }
     }
 
@@ -415,6 +418,152 @@ async fn no_step_is_lost_or_sent_twice_across_kills() {
         .unwrap();
     assert_eq!(view["counters"]["delivered"], 4);
     assert_eq!(view["status"], "completed");
+    server.kill_9();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Accepts one HTTP request on `listener`, answers 200, returns its text.
+async fn receive_one(listener: tokio::net::TcpListener) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut stream, _) = listener.accept().await.unwrap();
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buf).await.unwrap();
+        data.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&data).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    l.to_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap())
+                })
+                .unwrap_or(0);
+            if body.len() >= length {
+                stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await
+                    .unwrap();
+                return text;
+            }
+        }
+        if n == 0 {
+            return String::from_utf8_lossy(&data).to_string();
+        }
+    }
+}
+
+/// Pending deliveries survive a kill -9: the receiver is down, the server is
+/// killed, and after the restart the retry reaches the receiver with the
+/// same delivery id.
+#[tokio::test]
+async fn pending_webhook_deliveries_survive_kill_9() {
+    let dir = temp_dir("kill9-webhooks");
+    let http = reqwest::Client::new();
+    // A port with nothing listening (yet).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = Server::start(&dir);
+    let sandbox = server.sandbox.clone();
+    assert_eq!(
+        post(
+            &http,
+            format!("{sandbox}/workspaces"),
+            None,
+            json!({"id": "ll", "dialect": "leadlex"})
+        )
+        .await
+        .0,
+        201
+    );
+    let key = json!({"key": "wbk_k", "scopes": ["campaigns:write"]});
+    assert_eq!(
+        post(&http, format!("{sandbox}/workspaces/ll/keys"), None, key)
+            .await
+            .0,
+        201
+    );
+    let campaign = json!({"id": "cmp_d", "name": "d", "status": "active"});
+    assert_eq!(
+        post(
+            &http,
+            format!("{sandbox}/workspaces/ll/campaigns"),
+            None,
+            campaign
+        )
+        .await
+        .0,
+        201
+    );
+    let hook =
+        json!({"url": format!("http://127.0.0.1:{port}/hook"), "events": ["campaign.paused"]});
+    assert_eq!(
+        post(
+            &http,
+            format!("{sandbox}/workspaces/ll/webhooks"),
+            None,
+            hook
+        )
+        .await
+        .0,
+        201
+    );
+    let pause = format!("{}/v1/campaigns/cmp_d/pause", server.leadlex);
+    assert_eq!(post(&http, pause, Some("wbk_k"), json!({})).await.0, 200);
+    // The first attempt fails (nothing listens) and a retry is scheduled.
+    let deliveries = || async {
+        let log: Value = http
+            .get(format!("{}/deliveries", server.sandbox))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        log["items"][0].clone()
+    };
+    let mut first = deliveries().await;
+    for _ in 0..100 {
+        if first["attempts"].as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        first = deliveries().await;
+    }
+    assert_eq!(first["state"], "pending", "{first}");
+    assert!(first["attempts"][0]["error"].is_string(), "{first}");
+    let delivery_id = first["id"].as_str().unwrap().to_string();
+    server.kill_9();
+
+    let server = Server::start(&dir);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let received = tokio::spawn(receive_one(listener));
+    let (s, _) = post(
+        &http,
+        format!("{}/clock/advance", server.sandbox),
+        None,
+        json!({"seconds": 30}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let request = tokio::time::timeout(Duration::from_secs(10), received)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        request
+            .to_lowercase()
+            .contains(&format!("x-leadlex-delivery-id: {delivery_id}")),
+        "{request}"
+    );
+    assert!(request.contains("campaign.paused"));
     server.kill_9();
     std::fs::remove_dir_all(&dir).unwrap();
 }
