@@ -7,7 +7,7 @@ use campaign_api::sandbox::{
     RateLimits, SandboxApi, SendQuery, SendView, SinkAnswer, SinkPath, SinkRequest,
     WebhookSubscribe, WebhookView, Workspace, WorkspaceCreate, WorkspacePath,
 };
-use campaign_api::wire::Iso8601;
+use campaign_api::wire::{EmptyReply, Iso8601, Reply};
 use dropshot::{
     HttpError, HttpResponseCreated, HttpResponseOk, HttpResponseUpdatedNoContent, Path, Query,
     RequestContext, TypedBody, UntypedBody,
@@ -312,11 +312,14 @@ impl SandboxApi for SandboxApiImpl {
         path: Path<SinkPath>,
         query: Query<SinkAnswer>,
         body: UntypedBody,
-    ) -> Result<http::Response<dropshot::Body>, HttpError> {
+    ) -> Result<EmptyReply, HttpError> {
         let app = &rqctx.context().app;
-        let status =
-            http::StatusCode::from_u16(query.into_inner().status.unwrap_or(200)).map_err(|_| {
-                HttpError::for_bad_request(None, "status must be an HTTP status".into())
+        let status = query.into_inner().status.unwrap_or(200);
+        let status = http::StatusCode::from_u16(status)
+            .ok()
+            .filter(|s| (200..600).contains(&s.as_u16()))
+            .ok_or_else(|| {
+                HttpError::for_bad_request(None, "status must be from 200 to 599".into())
             })?;
         let headers = rqctx
             .request
@@ -340,9 +343,7 @@ impl SandboxApi for SandboxApiImpl {
             .entry(path.into_inner().name)
             .or_default()
             .push(request);
-        Ok(http::Response::builder()
-            .status(status)
-            .body(dropshot::Body::empty())?)
+        Ok(EmptyReply(Reply::empty(status)))
     }
 
     async fn list_sink_requests(

@@ -272,6 +272,15 @@ async fn leadterra_retries_follow_its_schedule_with_a_stable_id() {
         "then 5 minutes"
     );
 
+    // A sink only answers real final statuses.
+    let bad = face
+        .http
+        .post(format!("{}/sink/x?status=199", face.running.url("sandbox")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+
     let id = next[0]["id"].as_str().unwrap();
     let redelivered = face
         .sandbox("POST", &format!("/deliveries/{id}/redeliver"), json!(null))

@@ -847,14 +847,14 @@ pub trait SandboxApi {
     /// Receive into a sink
     ///
     /// A built-in webhook receiver: records the request (headers and raw
-    /// body) and answers `status` (default 200) with no body.
+    /// body) and answers `status` (200 to 599, default 200) with no body.
     #[endpoint { method = POST, path = "/sink/{name}", tags = ["Webhooks"], operation_id = "receiveIntoSink", request_body_max_bytes = 1048576 }]
     async fn receive_into_sink(
         rqctx: RequestContext<Self::Context>,
         path: dropshot::Path<SinkPath>,
         query: dropshot::Query<SinkAnswer>,
         body: dropshot::UntypedBody,
-    ) -> Result<http::Response<dropshot::Body>, HttpError>;
+    ) -> Result<crate::wire::EmptyReply, HttpError>;
 
     /// Read a sink
     ///
