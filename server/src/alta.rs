@@ -194,12 +194,7 @@ async fn serve<T: Serialize>(
     extra_bucket: Option<&'static str>,
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure>,
 ) -> AltaResult<T> {
-    Ok(
-        face::serve::<AltaApiImpl, T>(rqctx, extra_bucket, |app, caller| {
-            handler(app, caller).map(|value| Reply::ok(&value))
-        })
-        .await,
-    )
+    face::serve_json::<AltaApiImpl, T, _>(rqctx, extra_bucket, handler).await
 }
 
 /// An id that must be a UUID (Alta's campaign and prospect ids).

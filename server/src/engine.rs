@@ -95,6 +95,18 @@ pub struct Transition<T> {
     pub in_flight: u64,
 }
 
+impl Transition<CampaignView> {
+    /// The outcome for a campaign, with its in-flight count.
+    fn of(value: CampaignView, changed: bool) -> Self {
+        let in_flight = value.counters.in_flight;
+        Self {
+            value,
+            changed,
+            in_flight,
+        }
+    }
+}
+
 /// How `start` treats each status.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StartOptions {
@@ -774,12 +786,7 @@ impl Engine {
             if changed {
                 webhooks::record(tx, workspace_id, &DomainEvent::CampaignPaused(&value), now)?;
             }
-            let in_flight = value.counters.in_flight;
-            Ok(Transition {
-                value,
-                changed,
-                in_flight,
-            })
+            Ok(Transition::of(value, changed))
         })
     }
 
@@ -796,12 +803,7 @@ impl Engine {
                 status => return Err(EngineError::WrongStatus { status }),
             };
             let value = load_campaign(tx, None, id)?;
-            let in_flight = value.counters.in_flight;
-            Ok(Transition {
-                value,
-                changed,
-                in_flight,
-            })
+            Ok(Transition::of(value, changed))
         })
     }
 
@@ -858,12 +860,7 @@ impl Engine {
             if changed {
                 webhooks::record(tx, workspace_id, &DomainEvent::CampaignStarted(&value), now)?;
             }
-            let in_flight = value.counters.in_flight;
-            Ok(Transition {
-                value,
-                changed,
-                in_flight,
-            })
+            Ok(Transition::of(value, changed))
         })
     }
 

@@ -230,3 +230,17 @@ impl KeyQueues {
         turn.ok().and_then(Result::ok)
     }
 }
+
+/// [`serve`] for handlers that answer a JSON value: a success is a `200`
+/// with that value; the result type fits any face's error type (the
+/// pipeline itself never fails).
+pub async fn serve_json<F: FaceRules, T: serde::Serialize, E>(
+    rqctx: &RequestContext<FaceContext>,
+    extra_bucket: Option<&'static str>,
+    handler: impl FnOnce(&App, &KeyRecord) -> Result<T, F::Failure>,
+) -> Result<Reply<T, F::Headers>, E> {
+    Ok(serve::<F, T>(rqctx, extra_bucket, |app, caller| {
+        handler(app, caller).map(|value| Reply::ok(&value))
+    })
+    .await)
+}

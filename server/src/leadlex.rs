@@ -161,12 +161,7 @@ async fn serve<T: Serialize>(
     rqctx: &RequestContext<FaceContext>,
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure>,
 ) -> LeadlexResult<T> {
-    Ok(
-        face::serve::<LeadlexApiImpl, T>(rqctx, None, |app, caller| {
-            handler(app, caller).map(|value| Reply::ok(&value))
-        })
-        .await,
-    )
+    face::serve_json::<LeadlexApiImpl, T, _>(rqctx, None, handler).await
 }
 
 fn status_name(status: EngineStatus) -> &'static str {

@@ -124,12 +124,7 @@ async fn serve<T: Serialize>(
     rqctx: &RequestContext<FaceContext>,
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure>,
 ) -> LeadterraResult<T> {
-    Ok(
-        face::serve::<LeadterraApiImpl, T>(rqctx, None, |app, caller| {
-            handler(app, caller).map(|value| Reply::ok(&value))
-        })
-        .await,
-    )
+    face::serve_json::<LeadterraApiImpl, T, _>(rqctx, None, handler).await
 }
 
 /// Pause and start take no parameters: a query string, or a body other

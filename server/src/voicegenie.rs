@@ -138,12 +138,7 @@ async fn serve<T: Serialize>(
     rqctx: &RequestContext<FaceContext>,
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure>,
 ) -> VoiceGenieResult<T> {
-    Ok(
-        face::serve::<VoiceGenieApiImpl, T>(rqctx, None, |app, caller| {
-            handler(app, caller).map(|value| Reply::ok(&value))
-        })
-        .await,
-    )
+    face::serve_json::<VoiceGenieApiImpl, T, _>(rqctx, None, handler).await
 }
 
 /// A campaign id: VoiceGenie ids are UUIDs; anything else names nothing.

@@ -26,16 +26,12 @@ pub struct Args {
 /// Campaigns the pause+resume load rotates over.
 const CAMPAIGNS: usize = 16;
 
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
-}
-
 /// Runs the task.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let root = crate::project_root();
     if !args.http_only {
         eprintln!("==> engine benchmarks (cargo bench -p campaignd --bench engine)");
-        let status = Command::new(cargo())
+        let status = Command::new(crate::cargo())
             .args(["bench", "-p", "campaignd", "--bench", "engine"])
             .current_dir(&root)
             .status()?;
@@ -47,7 +43,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("wrk is not installed (Debian: apt-get install wrk)");
     }
     eprintln!("==> building campaignd (release)");
-    let built = Command::new(cargo())
+    let built = Command::new(crate::cargo())
         .args(["build", "--release", "-q", "-p", "campaignd"])
         .current_dir(&root)
         .status()?;

@@ -27,7 +27,7 @@ const STEPS: &[(&str, &[&str])] = &[
 
 /// Runs every step.
 pub fn run() -> anyhow::Result<ExitCode> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = crate::cargo();
     for (name, args) in STEPS {
         eprintln!("==> {name}: cargo {}", args.join(" "));
         let status = Command::new(&cargo)

@@ -58,20 +58,24 @@ struct DocumentedExample {
     what: String,
 }
 
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+/// Cargo's target directory (honours `CARGO_TARGET_DIR`, as the
+/// conformance test does when it writes its results).
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
 }
 
 /// Runs the task.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let root = crate::project_root();
-    let out = root.join("target/conformance");
+    let out = target_dir(&root).join("conformance");
     let results = out.join("results");
     let _ = std::fs::remove_dir_all(&results);
     std::fs::create_dir_all(&results)?;
 
     eprintln!("==> conformance cases");
-    let mut test = Command::new(cargo());
+    let mut test = Command::new(crate::cargo());
     test.args(["test", "-p", "conformance", "--test", "conformance"])
         .current_dir(&root);
     if let Some(vendor) = &args.vendor {
@@ -249,17 +253,14 @@ fn junit(cases: &[CaseResult]) -> String {
 fn schemathesis(root: &Path, out: &Path) -> anyhow::Result<bool> {
     let st = install_schemathesis(out)?;
     eprintln!("==> building campaignd for schemathesis");
-    let built = Command::new(cargo())
+    let built = Command::new(crate::cargo())
         .args(["build", "-q", "-p", "campaignd"])
         .current_dir(root)
         .status()?;
     if !built.success() {
         bail!("building campaignd failed");
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let mut server = Command::new(target.join("debug/campaignd"))
+    let mut server = Command::new(target_dir(root).join("debug/campaignd"))
         .args([
             "serve", "--memory", "--demo", "--clock", "virtual", "--port", "0",
         ])

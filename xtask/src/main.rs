@@ -48,6 +48,12 @@ pub fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The cargo that runs this task (`$CARGO`), for the cargo commands a task
+/// runs.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
 fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().task {
         Task::Openapi { args } => openapi::run(args),
