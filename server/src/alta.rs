@@ -91,7 +91,9 @@ impl Failure {
                 Self::validation(error.to_string())
             }
             EngineError::Conflict(message) => Self::validation(message),
-            EngineError::ClockIsReal | EngineError::Storage(_) => Self::internal(),
+            EngineError::ClockIsReal | EngineError::Internal(_) | EngineError::Storage(_) => {
+                Self::internal()
+            }
         }
     }
 }

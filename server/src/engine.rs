@@ -76,6 +76,9 @@ pub enum EngineError {
     /// Only a virtual clock can be moved.
     #[error("the clock is real; only a virtual clock can be advanced")]
     ClockIsReal,
+    /// Something failed that should not (a bug), and was rolled back.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The database failed.
     #[error("storage failure: {0:#}")]
     Storage(#[from] rusqlite::Error),
@@ -175,6 +178,14 @@ pub struct KeyRecord {
     pub demo: bool,
 }
 
+/// The error of a command whose batch failed to commit.
+fn batch_failed() -> EngineError {
+    EngineError::Storage(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+        Some("the batch holding this change failed to commit".into()),
+    ))
+}
+
 /// Runs a command in a savepoint of the open transaction: on error the
 /// command (and the dispatch run before it) rolls back alone.
 fn run_savepoint<T>(
@@ -214,10 +225,10 @@ fn run_savepoint<T>(
             Ok(result)
         }
         Err(error) => {
-            exec(conn, "ROLLBACK TO command", [])?;
-            exec(conn, "RELEASE command", [])?;
             // The dispatch ran inside the savepoint too: redo it next time.
             state.next_event_ms = i64::MIN;
+            let _ = exec(conn, "ROLLBACK TO command", []);
+            let _ = exec(conn, "RELEASE command", []);
             Err(error)
         }
     }
@@ -243,6 +254,8 @@ struct State {
     /// Group commit: whether a transaction is open, the number of the batch
     /// it belongs to, the last batch committed, and the last that failed.
     open: bool,
+    /// `dispatched_to_ms` when the open batch began (restored if it fails).
+    batch_dispatched_from: i64,
     batch: u64,
     committed: u64,
     failed: u64,
@@ -292,6 +305,7 @@ impl Engine {
                 dispatched_to_ms: now,
                 next_event_ms: i64::MIN,
                 open: false,
+                batch_dispatched_from: now,
                 batch: 1,
                 committed: 0,
                 failed: 0,
@@ -358,20 +372,43 @@ impl Engine {
         if !state.open {
             exec(&state.conn, "BEGIN", [])?;
             state.open = true;
+            state.batch_dispatched_from = state.dispatched_to_ms;
         }
-        let outcome = run_savepoint(state, &self.clock, rearm, command);
+        // A panicking command must not leave its half-done writes in the
+        // batch: roll its savepoint back and answer an internal error.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_savepoint(state, &self.clock, rearm, command)
+        }))
+        .unwrap_or_else(|_| {
+            let _ = exec(&state.conn, "ROLLBACK TO command", []);
+            let _ = exec(&state.conn, "RELEASE command", []);
+            state.next_event_ms = i64::MIN;
+            Err(EngineError::Internal(
+                "a command failed unexpectedly; its changes were rolled back".into(),
+            ))
+        });
         let my_batch = state.batch;
-        if self.waiting.load(Ordering::SeqCst) == 0 {
+        // SQLite rolls the whole transaction back by itself after some
+        // errors (disk full, I/O): then the batch is lost, not committable.
+        let lost = state.conn.is_autocommit();
+        if lost || self.waiting.load(Ordering::SeqCst) == 0 {
             // Last of the burst: commit for everyone in the batch.
-            let committed = exec(&state.conn, "COMMIT", []);
+            let committed = if lost {
+                Err(batch_failed())
+            } else {
+                exec(&state.conn, "COMMIT", []).map_err(EngineError::from)
+            };
             state.open = false;
             state.batch += 1;
-            if committed.is_ok() {
-                state.committed = my_batch;
-            } else {
-                let _ = exec(&state.conn, "ROLLBACK", []);
-                state.failed = my_batch;
-                state.next_event_ms = i64::MIN;
+            match &committed {
+                Ok(_) => state.committed = my_batch,
+                Err(_) => {
+                    let _ = exec(&state.conn, "ROLLBACK", []);
+                    state.failed = my_batch;
+                    state.next_event_ms = i64::MIN;
+                    state.dispatched_to_ms = state.batch_dispatched_from;
+                    self.forget_keys();
+                }
             }
             self.batch_done.notify_all();
             committed?;
@@ -381,10 +418,7 @@ impl Engine {
                 .wait_while(guard, |s| s.committed < my_batch && s.failed < my_batch)
                 .unwrap_or_else(|p| p.into_inner());
             if guard.committed < my_batch {
-                return Err(EngineError::Storage(rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
-                    Some("the batch holding this change failed to commit".into()),
-                )));
+                return Err(batch_failed());
             }
         }
         outcome
@@ -397,7 +431,11 @@ impl Engine {
 
     /// Moves a virtual clock forward, running everything due on the way.
     pub fn advance_clock(&self, by_ms: i64) -> EngineResult<i64> {
-        let target = self.clock.now_ms().saturating_add(by_ms.max(0));
+        let target = self
+            .clock
+            .now_ms()
+            .saturating_add(by_ms.max(0))
+            .min(MAX_TIME_MS);
         if !self.clock.set_virtual(target) {
             return Err(EngineError::ClockIsReal);
         }
@@ -574,10 +612,13 @@ impl Engine {
         };
         // Filled under the engine lock, so a concurrent change (which clears
         // the cache under the same lock's protection) cannot be overtaken.
-        self.keys
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key.to_string(), record.clone());
+        // Only committed rows are cached: an open batch may still fail.
+        if !state.open {
+            self.keys
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key.to_string(), record.clone());
+        }
         Ok(Some(record))
     }
 
@@ -594,6 +635,14 @@ impl Engine {
         workspace_id: &str,
         seed: &CampaignSeed,
     ) -> EngineResult<CampaignView> {
+        for step in &seed.steps {
+            check_seconds("a step's delaySeconds", step.delay_seconds)?;
+        }
+        if let Some(settings) = &seed.settings {
+            check_seconds("emailTransitSeconds", settings.email_transit_seconds)?;
+            check_seconds("callDurationSeconds", settings.call_duration_seconds)?;
+            check_seconds("linkedinSeconds", settings.linkedin_seconds)?;
+        }
         self.transact_and_rearm(None, |tx, now| {
             let workspace = load_workspace(tx, workspace_id)?;
             let id = match &seed.id {
@@ -645,7 +694,7 @@ impl Engine {
                 EngineStatus::Draft => {}
                 EngineStatus::Active => launch(tx, &id, now, EngineStatus::Active)?,
                 EngineStatus::PendingApproval => {
-                    set_status(tx, &id, EngineStatus::PendingApproval, now)?
+                    launch(tx, &id, now, EngineStatus::PendingApproval)?
                 }
                 status @ (EngineStatus::Paused | EngineStatus::Stopped) => {
                     launch(tx, &id, now, EngineStatus::Active)?;
@@ -907,6 +956,7 @@ impl Engine {
                     queue_step(tx, campaign_id, id, 0, now)?;
                 }
             }
+            reopen_if_completed(tx, campaign_id, now)?;
             let added = DomainEvent::ContactsAdded {
                 campaign_id,
                 prospect_ids: &ids,
@@ -959,6 +1009,7 @@ impl Engine {
                     queue_step(tx, campaign_id, id, 0, now)?;
                 }
             }
+            reopen_if_completed(tx, campaign_id, now)?;
             if !ids.is_empty() {
                 let added = DomainEvent::ContactsAdded {
                     campaign_id,
@@ -1114,9 +1165,9 @@ impl Engine {
             };
             exec(
                 tx,
-                "UPDATE deliveries SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_status = ?5,
+                                "UPDATE deliveries SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_status = ?5,
                      last_error = ?6, delivered_at = CASE WHEN ?2 = 'delivered' THEN ?7 END
-                 WHERE id = ?1",
+                 WHERE id = ?1 AND state = 'sending'",
                 params![delivery.id, state, attempt, next, status, error, now],
             )?;
             Ok(())
@@ -1151,10 +1202,19 @@ impl Engine {
         self.transact(|tx, now| {
             let changed = exec(
                 tx,
-                "UPDATE deliveries SET state = 'pending', next_attempt_at = ?2 WHERE id = ?1",
+                "UPDATE deliveries SET state = 'pending', next_attempt_at = ?2
+                 WHERE id = ?1 AND state <> 'sending'",
                 params![id, now],
             )?;
             if changed == 0 {
+                let exists: bool = tx
+                    .prepare_cached("SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = ?1)")?
+                    .query_row(params![id], |r| r.get(0))?;
+                if exists {
+                    return Err(EngineError::Conflict(format!(
+                        "delivery {id:?} is being attempted now"
+                    )));
+                }
                 return Err(EngineError::Invalid(format!("no delivery {id:?}")));
             }
             load_delivery(tx, id)
@@ -1460,6 +1520,18 @@ fn next_event(tx: &Connection) -> EngineResult<i64> {
         next = next.into_iter().chain(Some(due)).min();
     }
     Ok(next.unwrap_or(i64::MAX))
+}
+
+/// A completed campaign that got new work (enrolled prospects) is active
+/// again, so that work is sent.
+fn reopen_if_completed(tx: &Connection, campaign_id: &str, now: i64) -> EngineResult<()> {
+    exec(
+        tx,
+        "UPDATE campaigns SET status = 'active', updated_at = ?2
+         WHERE id = ?1 AND status = 'completed' AND queued > 0",
+        params![campaign_id, now],
+    )?;
+    Ok(())
 }
 
 fn complete_campaign_if_done(tx: &Connection, campaign_id: &str) -> EngineResult<()> {
@@ -1867,11 +1939,18 @@ fn send_from_row(r: &Row<'_>) -> rusqlite::Result<SendView> {
 
 // ----- ids --------------------------------------------------------------
 
+/// The largest Woodpecker campaign id (integers JavaScript clients can hold).
+const MAX_WOODPECKER_ID: u64 = (1 << 53) - 1;
+
 /// Checks an explicit campaign id against the dialect's id format.
 fn validate_campaign_id(dialect: Dialect, id: &str) -> EngineResult<()> {
     let ok = match dialect {
         Dialect::Alta | Dialect::Voicegenie => uuid::Uuid::try_parse(id).is_ok(),
-        Dialect::Woodpecker => id.parse::<u64>().is_ok_and(|n| n > 0) && !id.starts_with('0'),
+        Dialect::Woodpecker => {
+            id.parse::<u64>()
+                .is_ok_and(|n| n > 0 && n <= MAX_WOODPECKER_ID)
+                && !id.starts_with('0')
+        }
         Dialect::Leadterra | Dialect::Leadlex => {
             !id.is_empty()
                 && id
@@ -1902,7 +1981,13 @@ fn new_campaign_id(tx: &Connection, dialect: Dialect) -> EngineResult<String> {
                 [],
                 |r| r.get(0),
             )?;
-            (max.unwrap_or(100_000).max(100_000) + 1).to_string()
+            let next = max
+                .unwrap_or(100_000)
+                .max(100_000)
+                .checked_add(1)
+                .filter(|n| *n as u64 <= MAX_WOODPECKER_ID);
+            next.ok_or_else(|| EngineError::Invalid("no Woodpecker campaign id is left".into()))?
+                .to_string()
         }
     })
 }
@@ -1911,6 +1996,22 @@ fn new_campaign_id(tx: &Connection, dialect: Dialect) -> EngineResult<String> {
 
 fn secs_to_ms(secs: u64) -> i64 {
     i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+/// The longest delay or duration accepted (ten years): sums of times stay
+/// far from overflowing.
+pub const MAX_SECONDS: u64 = 10 * 365 * 86_400;
+/// The latest time the clock may show (9999-12-31T23:59:59Z).
+pub const MAX_TIME_MS: i64 = 253_402_300_799_000;
+
+/// Rejects delays and durations beyond [`MAX_SECONDS`].
+fn check_seconds(what: &str, seconds: u64) -> EngineResult<()> {
+    if seconds > MAX_SECONDS {
+        return Err(EngineError::Invalid(format!(
+            "{what} must be at most {MAX_SECONDS} seconds, got {seconds}"
+        )));
+    }
+    Ok(())
 }
 
 fn ms_to_secs(ms: i64) -> u64 {

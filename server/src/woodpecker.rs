@@ -160,7 +160,15 @@ async fn serve<T>(
     let key = face::header(rqctx.request.headers(), "x-api-key")
         .unwrap_or_default()
         .to_string();
-    let Some(_turn) = cx.app.key_queues.enter(&key, MAX_WAITING, MAX_WAIT).await else {
+    // Only known keys get a queue (unknown ones are refused at once below),
+    // so random keys cannot grow the table.
+    let known = face::find_key(cx, Some(&key)).is_ok();
+    let turn = if known {
+        cx.app.key_queues.enter(&key, MAX_WAITING, MAX_WAIT).await
+    } else {
+        None
+    };
+    if known && turn.is_none() {
         let refused = Failure::Problem(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many concurrent requests for this API key: one is processed at a time and at most 6 \
@@ -168,7 +176,7 @@ async fn serve<T>(
                 .into(),
         );
         return WoodpeckerApiImpl::failure_reply(&refused, cx.app.engine.clock().now_ms());
-    };
+    }
     face::serve::<WoodpeckerApiImpl, T>(rqctx, None, handler).await
 }
 

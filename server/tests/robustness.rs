@@ -1,0 +1,124 @@
+//! Edge inputs found in review: absurd times and ids are refused with a
+//! 4xx and the engine keeps working; campaigns created waiting for approval
+//! or completed still send what they are given.
+
+mod common;
+
+use common::Face;
+use serde_json::json;
+
+async fn try_seed(face: &Face, body: serde_json::Value) -> u16 {
+    let url = format!("{}/workspaces/ws/campaigns", face.running.url("sandbox"));
+    face.http
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn absurd_delays_and_clock_jumps_are_refused_or_capped() {
+    let face = Face::start("leadterra", "sk_test_r", &[]).await;
+    let huge = json!({"id": "camp_x", "name": "x", "status": "active", "steps": [{"channel": "email"}, {"channel": "email", "delaySeconds": 10_000_000_000_000_000u64}], "prospects": [{"email": "a@b.c"}]});
+    assert_eq!(try_seed(&face, huge).await, 400);
+    let slow = json!({"id": "camp_y", "name": "y", "status": "active", "settings": {"emailTransitSeconds": 10_000_000_000_000u64}});
+    assert_eq!(try_seed(&face, slow).await, 400);
+    face.seed(json!({"id": "camp_ok", "name": "ok", "status": "active", "steps": [{"channel": "email"}], "prospects": [{"email": "a@b.c"}]})).await;
+    let clock = face
+        .sandbox(
+            "POST",
+            "/clock/advance",
+            json!({"seconds": u64::MAX / 1000}),
+        )
+        .await;
+    assert_eq!(clock["now"], "9999-12-31T23:59:59Z");
+    let view = face.campaign("camp_ok").await;
+    assert_eq!(
+        view["status"], "completed",
+        "the engine still dispatches: {view}"
+    );
+    assert_eq!(
+        face.call(
+            "GET",
+            "/v1/campaigns/camp_ok/stats",
+            &[("authorization", "Bearer sk_test_r")],
+            None
+        )
+        .await
+        .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn woodpecker_ids_beyond_range_are_refused() {
+    let face = Face::start("woodpecker", "wp", &[]).await;
+    assert_eq!(
+        try_seed(&face, json!({"id": "18446744073709551615", "name": "x"})).await,
+        400
+    );
+    assert_eq!(
+        try_seed(&face, json!({"id": "9007199254740991", "name": "max"})).await,
+        201
+    );
+    let created = face
+        .call(
+            "POST",
+            "/rest/v2/campaigns",
+            &[("x-api-key", "wp")],
+            Some(r#"{"name": "next"}"#),
+        )
+        .await;
+    assert_eq!(
+        created.status, 400,
+        "no id left after the largest: {}",
+        created.body
+    );
+}
+
+#[tokio::test]
+async fn a_campaign_created_pending_approval_sends_once_approved() {
+    let face = Face::start("leadlex", "wbk_a", &["campaigns:write"]).await;
+    face.seed(json!({"id": "cmp_p", "name": "p", "status": "pending_approval", "steps": [{"channel": "email"}], "prospects": [{"email": "a@b.c"}]}))
+        .await;
+    face.advance(60).await;
+    assert_eq!(face.campaign("cmp_p").await["counters"]["inFlight"], 0);
+    face.sandbox("POST", "/campaigns/cmp_p/approve", json!(null))
+        .await;
+    face.advance(1).await;
+    assert_eq!(face.campaign("cmp_p").await["counters"]["inFlight"], 1);
+}
+
+#[tokio::test]
+async fn prospects_added_to_a_completed_campaign_are_sent() {
+    let face = Face::start("leadterra", "sk_test_c", &[]).await;
+    face.seed(json!({"id": "camp_c", "name": "c", "status": "active", "steps": [{"channel": "email"}], "prospects": [{"email": "a@b.c"}]})).await;
+    face.advance(60).await;
+    assert_eq!(face.campaign("camp_c").await["status"], "completed");
+    let auth = [
+        ("authorization", "Bearer sk_test_c"),
+        ("content-type", "application/json"),
+    ];
+    let bulk = face
+        .call(
+            "POST",
+            "/v1/campaigns/camp_c/leads/bulk",
+            &auth,
+            Some(r#"{"leads": [{"email": "new@b.c"}]}"#),
+        )
+        .await;
+    assert_eq!(bulk.status, 200);
+    face.advance(60).await;
+    let view = face.campaign("camp_c").await;
+    assert_eq!(
+        (
+            view["counters"]["delivered"].as_u64(),
+            view["status"].as_str()
+        ),
+        (Some(2), Some("completed")),
+        "{view}"
+    );
+}
