@@ -188,7 +188,7 @@ pub struct ApiKey {
 pub struct StepSeed {
     /// The channel.
     pub channel: Channel,
-        /// Seconds after the previous step (after launch, for the first); at
+    /// Seconds after the previous step (after launch, for the first); at
     /// most ten years.
     #[serde(default)]
     pub delay_seconds: u64,
@@ -793,7 +793,7 @@ pub trait SandboxApi {
 
     /// Advance the clock
     ///
-        /// Moves a virtual clock forward and runs everything that falls due on
+    /// Moves a virtual clock forward and runs everything that falls due on
     /// the way, in time order. The clock stops at 9999-12-31T23:59:59Z.
     /// With the real clock this is a 409.
     #[endpoint { method = POST, path = "/clock/advance", tags = ["Clock"], operation_id = "advanceClock" }]
