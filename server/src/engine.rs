@@ -22,7 +22,7 @@
 //!   re-sent and nothing is lost.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, RwLock};
 
 use campaign_api::sandbox::{
@@ -191,6 +191,7 @@ fn batch_failed() -> EngineError {
 fn run_savepoint<T>(
     state: &mut State,
     clock: &Clock,
+    hooks: bool,
     rearm: Rearm<'_>,
     command: impl FnOnce(&Connection, i64) -> EngineResult<T>,
 ) -> EngineResult<T> {
@@ -201,7 +202,7 @@ fn run_savepoint<T>(
     let outcome = (|| {
         let mut next = next_before;
         if now >= next {
-            next = dispatch_until(conn, dispatched_before, now)?;
+            next = dispatch_until(conn, dispatched_before, now, hooks)?;
         }
         let dispatched = dispatched_before.max(now);
         let result = command(conn, now)?;
@@ -211,7 +212,7 @@ fn run_savepoint<T>(
             Rearm::Everything => i64::MIN,
         };
         if due <= now {
-            next = dispatch_until(conn, dispatched, now)?;
+            next = dispatch_until(conn, dispatched, now, hooks)?;
         } else {
             next = next.min(due);
         }
@@ -273,6 +274,9 @@ pub struct Engine {
     waiting: AtomicUsize,
     /// Signalled when a batch commits (or fails to).
     batch_done: Condvar,
+    /// Whether any webhook exists: without one, recording events is skipped
+    /// entirely (no query on the hot path).
+    has_webhooks: AtomicBool,
 }
 
 /// Rows processed per statement batch while dispatching.
@@ -314,7 +318,14 @@ impl Engine {
             keys: RwLock::new(HashMap::new()),
             waiting: AtomicUsize::new(0),
             batch_done: Condvar::new(),
+            has_webhooks: AtomicBool::new(false),
         };
+        let any: bool =
+            engine
+                .lock()
+                .conn
+                .query_row("SELECT EXISTS (SELECT 1 FROM webhooks)", [], |r| r.get(0))?;
+        engine.has_webhooks.store(any, Ordering::SeqCst);
         engine.dispatch()?;
         Ok(engine)
     }
@@ -322,6 +333,20 @@ impl Engine {
     /// The engine's clock.
     pub fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    /// Records a domain event in the outbox (see [`webhooks::record`]).
+    fn emit(
+        &self,
+        tx: &Connection,
+        workspace_id: &str,
+        event: &DomainEvent<'_>,
+        now: i64,
+    ) -> EngineResult<()> {
+        if self.has_webhooks.load(Ordering::SeqCst) {
+            webhooks::record(tx, workspace_id, event, now)?;
+        }
+        Ok(())
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -376,8 +401,9 @@ impl Engine {
         }
         // A panicking command must not leave its half-done writes in the
         // batch: roll its savepoint back and answer an internal error.
+        let hooks = self.has_webhooks.load(Ordering::SeqCst);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            run_savepoint(state, &self.clock, rearm, command)
+            run_savepoint(state, &self.clock, hooks, rearm, command)
         }))
         .unwrap_or_else(|_| {
             let _ = exec(&state.conn, "ROLLBACK TO command", []);
@@ -456,6 +482,7 @@ impl Engine {
         self.transact(|tx, _| {
             crate::store::wipe(tx)?;
             self.forget_keys();
+            self.has_webhooks.store(false, Ordering::SeqCst);
             Ok(())
         })?;
         let mut state = self.lock();
@@ -708,9 +735,9 @@ impl Engine {
                 EngineStatus::Completed => set_status(tx, &id, EngineStatus::Completed, now)?,
             }
             let view = load_campaign(tx, None, &id)?;
-            webhooks::record(tx, workspace_id, &DomainEvent::CampaignCreated(&view), now)?;
+            self.emit(tx, workspace_id, &DomainEvent::CampaignCreated(&view), now)?;
             if view.launched_at.is_some() {
-                webhooks::record(tx, workspace_id, &DomainEvent::CampaignStarted(&view), now)?;
+                self.emit(tx, workspace_id, &DomainEvent::CampaignStarted(&view), now)?;
             }
             Ok(view)
         })
@@ -776,7 +803,7 @@ impl Engine {
             }
             launch(tx, id, now, EngineStatus::Active)?;
             let view = load_campaign(tx, None, id)?;
-            webhooks::record(
+            self.emit(
                 tx,
                 &view.workspace_id,
                 &DomainEvent::CampaignStarted(&view),
@@ -833,7 +860,7 @@ impl Engine {
             }
             let value = load_campaign(tx, None, id)?;
             if changed {
-                webhooks::record(tx, workspace_id, &DomainEvent::CampaignPaused(&value), now)?;
+                self.emit(tx, workspace_id, &DomainEvent::CampaignPaused(&value), now)?;
             }
             Ok(Transition::of(value, changed))
         })
@@ -907,7 +934,7 @@ impl Engine {
             }
             let value = load_campaign(tx, None, id)?;
             if changed {
-                webhooks::record(tx, workspace_id, &DomainEvent::CampaignStarted(&value), now)?;
+                self.emit(tx, workspace_id, &DomainEvent::CampaignStarted(&value), now)?;
             }
             Ok(Transition::of(value, changed))
         })
@@ -923,7 +950,7 @@ impl Engine {
                 });
             }
             exec(tx, "DELETE FROM campaigns WHERE id = ?1", params![id])?;
-            webhooks::record(
+            self.emit(
                 tx,
                 workspace_id,
                 &DomainEvent::CampaignDeleted(&campaign),
@@ -961,7 +988,7 @@ impl Engine {
                 campaign_id,
                 prospect_ids: &ids,
             };
-            webhooks::record(tx, workspace_id, &added, now)?;
+            self.emit(tx, workspace_id, &added, now)?;
             ids.iter()
                 .map(|id| load_prospect(tx, Some(workspace_id), id))
                 .collect()
@@ -1015,7 +1042,7 @@ impl Engine {
                     campaign_id,
                     prospect_ids: &ids,
                 };
-                webhooks::record(tx, workspace_id, &added, now)?;
+                self.emit(tx, workspace_id, &added, now)?;
             }
             let total = campaign.prospect_count + ids.len() as u64;
             Ok((ids.len() as u64, updated, total))
@@ -1076,6 +1103,7 @@ impl Engine {
                     now
                 ],
             )?;
+            self.has_webhooks.store(true, Ordering::SeqCst);
             Ok(record)
         })
     }
@@ -1349,10 +1377,10 @@ fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite
 /// Runs every event due in `(from, to]` in time order; returns the time of
 /// the next event (or `i64::MAX` when nothing is pending). Set-based: each
 /// batch is a handful of statements, whatever its size.
-fn dispatch_until(tx: &Connection, from: i64, to: i64) -> EngineResult<i64> {
+fn dispatch_until(tx: &Connection, from: i64, to: i64, hooks: bool) -> EngineResult<i64> {
     loop {
         let completed = complete_in_flight(tx, to)?;
-        let started = start_due(tx, from, to)?;
+        let started = start_due(tx, from, to, hooks)?;
         if completed == 0 && started == 0 {
             break;
         }
@@ -1444,7 +1472,7 @@ fn complete_in_flight(tx: &Connection, to: i64) -> EngineResult<usize> {
 
 /// Starts queued sends that are due in active campaigns for active
 /// prospects: a send due while its campaign was held starts at `from`.
-fn start_due(tx: &Connection, from: i64, to: i64) -> EngineResult<usize> {
+fn start_due(tx: &Connection, from: i64, to: i64, hooks: bool) -> EngineResult<usize> {
     let campaigns: Vec<(String, i64, i64, i64)> = tx
         .prepare_cached(
             "SELECT id, email_transit_ms, call_duration_ms, linkedin_ms FROM campaigns
@@ -1479,7 +1507,9 @@ fn start_due(tx: &Connection, from: i64, to: i64) -> EngineResult<usize> {
             "UPDATE campaigns SET queued = queued - ?2, in_flight = in_flight + ?2 WHERE id = ?1",
         )?
         .execute(params![campaign_id, started as i64])?;
-        webhooks::record_messages_sent(tx, &campaign_id, to)?;
+        if hooks {
+            webhooks::record_messages_sent(tx, &campaign_id, to)?;
+        }
         started_total += started;
     }
     Ok(started_total)
