@@ -639,13 +639,12 @@ impl Engine {
         };
         // Filled under the engine lock, so a concurrent change (which clears
         // the cache under the same lock's protection) cannot be overtaken.
-        // Only committed rows are cached: an open batch may still fail.
-        if !state.open {
-            self.keys
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(key.to_string(), record.clone());
-        }
+        // A batch that fails to commit clears the cache, so a row read from
+        // an open batch is never cached beyond its batch's failure.
+        self.keys
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_string(), record.clone());
         Ok(Some(record))
     }
 
