@@ -178,6 +178,9 @@ pub struct KeyRecord {
     pub demo: bool,
 }
 
+/// How long a claimed delivery may go without an outcome (wall clock).
+const CLAIM_LEASE_MS: i64 = 60_000;
+
 /// The error of a command whose batch failed to commit.
 fn batch_failed() -> EngineError {
     EngineError::Storage(rusqlite::Error::SqliteFailure(
@@ -1132,17 +1135,22 @@ impl Engine {
     }
 
     /// Claims up to `limit` deliveries due now: they become `sending`.
+    ///
+    /// A delivery claimed more than a minute ago (wall clock) whose outcome
+    /// was never recorded is claimed again: attempts take at most 10 s.
     pub fn claim_due_deliveries(&self, limit: usize) -> EngineResult<Vec<DueDelivery>> {
+        let wall_ms = chrono::Utc::now().timestamp_millis();
         self.transact(|tx, now| {
             let due: Vec<DueDelivery> = tx
                 .prepare_cached(
                     "SELECT d.id, w.url, w.secret, d.body, ws.dialect, d.attempts
                      FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
                      JOIN workspaces ws ON ws.id = w.workspace_id
-                     WHERE d.state = 'pending' AND d.next_attempt_at <= CAST(?1 AS INTEGER)
+                                          WHERE (d.state = 'pending' AND d.next_attempt_at <= CAST(?1 AS INTEGER))
+                        OR (d.state = 'sending' AND d.claimed_at < CAST(?3 AS INTEGER))
                      ORDER BY d.next_attempt_at, d.seq LIMIT ?2",
                 )?
-                .query_map(params![now, limit as i64], |r| {
+                .query_map(params![now, limit as i64, wall_ms - CLAIM_LEASE_MS], |r| {
                     Ok(DueDelivery {
                         id: r.get(0)?,
                         url: r.get(1)?,
@@ -1153,11 +1161,11 @@ impl Engine {
                     })
                 })?
                 .collect::<Result<_, _>>()?;
-            for delivery in &due {
+                        for delivery in &due {
                 exec(
                     tx,
-                    "UPDATE deliveries SET state = 'sending' WHERE id = ?1",
-                    params![delivery.id],
+                    "UPDATE deliveries SET state = 'sending', claimed_at = ?2 WHERE id = ?1",
+                    params![delivery.id, wall_ms],
                 )?;
             }
             Ok(due)

@@ -130,8 +130,9 @@ const MIGRATIONS: &[&str] = &[
         attempts INTEGER NOT NULL DEFAULT 0,
         next_attempt_at INTEGER,
         last_status INTEGER,
-        last_error TEXT,
-        delivered_at INTEGER
+                last_error TEXT,
+        delivered_at INTEGER,
+        claimed_at INTEGER
     );
     CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';
     CREATE INDEX deliveries_by_webhook ON deliveries(webhook_id, seq);

@@ -466,4 +466,60 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
     ) -> VoiceGenieResult<StartResponse> {
         method_not_allowed(&rqctx, "GET")
     }
+
+    async fn pause_campaign_put(
+        rqctx: RequestContext<FaceContext>,
+        _path: Path<CampaignIdPath>,
+    ) -> VoiceGenieResult<PauseResponse> {
+        method_not_allowed(&rqctx, "GET")
+    }
+
+    async fn pause_campaign_patch(
+        rqctx: RequestContext<FaceContext>,
+        _path: Path<CampaignIdPath>,
+    ) -> VoiceGenieResult<PauseResponse> {
+        method_not_allowed(&rqctx, "GET")
+    }
+
+    async fn pause_campaign_delete(
+        rqctx: RequestContext<FaceContext>,
+        _path: Path<CampaignIdPath>,
+    ) -> VoiceGenieResult<PauseResponse> {
+        method_not_allowed(&rqctx, "GET")
+    }
+
+    async fn start_campaign_put(
+        rqctx: RequestContext<FaceContext>,
+        _path: Path<CampaignIdPath>,
+    ) -> VoiceGenieResult<PauseResponse> {
+        method_not_allowed(&rqctx, "GET")
+    }
+
+    async fn start_campaign_patch(
+        rqctx: RequestContext<FaceContext>,
+        _path: Path<CampaignIdPath>,
+    ) -> VoiceGenieResult<PauseResponse> {
+        method_not_allowed(&rqctx, "GET")
+    }
+
+    async fn start_campaign_delete(
+        rqctx: RequestContext<FaceContext>,
+        _path: Path<CampaignIdPath>,
+    ) -> VoiceGenieResult<PauseResponse> {
+        method_not_allowed(&rqctx, "GET")
+    }
+
+    async fn get_campaign_post(
+        rqctx: RequestContext<FaceContext>,
+        _path: Path<IdPath>,
+    ) -> VoiceGenieResult<PauseResponse> {
+        method_not_allowed(&rqctx, "GET")
+    }
+
+    async fn delete_campaign_post(
+        rqctx: RequestContext<FaceContext>,
+        _path: Path<CampaignIdPath>,
+    ) -> VoiceGenieResult<PauseResponse> {
+        method_not_allowed(&rqctx, "GET")
+    }
 }

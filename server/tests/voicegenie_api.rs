@@ -116,10 +116,18 @@ async fn bad_input_gets_the_voicegenie_envelope() {
         )
         .await;
     assert_error(&unknown, 404, "NOT_FOUND");
-    let method = face
-        .call("POST", &format!("/pauseTheCampaign/{ID}"), &auth(), None)
-        .await;
-    assert_error(&method, 405, "METHOD_NOT_ALLOWED");
+    for (method, path) in [
+        ("POST", format!("/pauseTheCampaign/{ID}")),
+        ("PUT", format!("/pauseTheCampaign/{ID}")),
+        ("DELETE", format!("/startCampaign/{ID}")),
+        ("PATCH", format!("/startCampaign/{ID}")),
+        ("POST", format!("/campaign/{ID}")),
+        ("POST", format!("/deleteCampaign/{ID}")),
+    ] {
+        let answer = face.call(method, &path, &auth(), None).await;
+        assert_error(&answer, 405, "METHOD_NOT_ALLOWED");
+        assert_eq!(answer.headers["allow"], "GET");
+    }
     let limit = face
         .call("GET", "/fetchCampaignData?limit=0", &auth(), None)
         .await;

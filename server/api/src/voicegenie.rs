@@ -418,4 +418,76 @@ pub trait VoiceGenieApi {
         rqctx: RequestContext<Self::Context>,
         path: dropshot::Path<CampaignIdPath>,
     ) -> VoiceGenieResult<StartResponse>;
+
+    /// Wrong method
+    ///
+    /// Answers a 405 `METHOD_NOT_ALLOWED` in VoiceGenie's envelope.
+    #[endpoint { method = PUT, path = "/pauseTheCampaign/{campaignId}", tags = ["Campaigns"], operation_id = "pauseCampaignPut", unpublished = true }]
+    async fn pause_campaign_put(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<CampaignIdPath>,
+    ) -> VoiceGenieResult<PauseResponse>;
+
+    /// Wrong method
+    ///
+    /// Answers a 405 `METHOD_NOT_ALLOWED` in VoiceGenie's envelope.
+    #[endpoint { method = PATCH, path = "/pauseTheCampaign/{campaignId}", tags = ["Campaigns"], operation_id = "pauseCampaignPatch", unpublished = true }]
+    async fn pause_campaign_patch(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<CampaignIdPath>,
+    ) -> VoiceGenieResult<PauseResponse>;
+
+    /// Wrong method
+    ///
+    /// Answers a 405 `METHOD_NOT_ALLOWED` in VoiceGenie's envelope.
+    #[endpoint { method = DELETE, path = "/pauseTheCampaign/{campaignId}", tags = ["Campaigns"], operation_id = "pauseCampaignDelete", unpublished = true }]
+    async fn pause_campaign_delete(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<CampaignIdPath>,
+    ) -> VoiceGenieResult<PauseResponse>;
+
+    /// Wrong method
+    ///
+    /// Answers a 405 `METHOD_NOT_ALLOWED` in VoiceGenie's envelope.
+    #[endpoint { method = PUT, path = "/startCampaign/{campaignId}", tags = ["Campaigns"], operation_id = "startCampaignPut", unpublished = true }]
+    async fn start_campaign_put(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<CampaignIdPath>,
+    ) -> VoiceGenieResult<PauseResponse>;
+
+    /// Wrong method
+    ///
+    /// Answers a 405 `METHOD_NOT_ALLOWED` in VoiceGenie's envelope.
+    #[endpoint { method = PATCH, path = "/startCampaign/{campaignId}", tags = ["Campaigns"], operation_id = "startCampaignPatch", unpublished = true }]
+    async fn start_campaign_patch(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<CampaignIdPath>,
+    ) -> VoiceGenieResult<PauseResponse>;
+
+    /// Wrong method
+    ///
+    /// Answers a 405 `METHOD_NOT_ALLOWED` in VoiceGenie's envelope.
+    #[endpoint { method = DELETE, path = "/startCampaign/{campaignId}", tags = ["Campaigns"], operation_id = "startCampaignDelete", unpublished = true }]
+    async fn start_campaign_delete(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<CampaignIdPath>,
+    ) -> VoiceGenieResult<PauseResponse>;
+
+    /// Wrong method
+    ///
+    /// Answers a 405 `METHOD_NOT_ALLOWED` in VoiceGenie's envelope.
+    #[endpoint { method = POST, path = "/campaign/{id}", tags = ["Campaigns"], operation_id = "getCampaignPost", unpublished = true }]
+    async fn get_campaign_post(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<IdPath>,
+    ) -> VoiceGenieResult<PauseResponse>;
+
+    /// Wrong method
+    ///
+    /// Answers a 405 `METHOD_NOT_ALLOWED` in VoiceGenie's envelope.
+    #[endpoint { method = POST, path = "/deleteCampaign/{campaignId}", tags = ["Campaigns"], operation_id = "deleteCampaignPost", unpublished = true }]
+    async fn delete_campaign_post(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<CampaignIdPath>,
+    ) -> VoiceGenieResult<PauseResponse>;
 }
