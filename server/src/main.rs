@@ -130,10 +130,10 @@ async fn main() -> anyhow::Result<()> {
         },
         if demo { "; demo world loaded" } else { "" }
     );
-    banner.push_str(&format!("  {:<10} {:<34} document\n", "API", "base URL"));
+    banner.push_str(&format!("  {:<10} {:<48} document\n", "API", "base URL"));
     for face in &running.faces {
         banner.push_str(&format!(
-            "  {:<10} {:<34} http://{}/openapi.json\n",
+            "  {:<10} {:<48} http://{}/openapi.json\n",
             face.name, face.base_url, face.addr
         ));
     }
