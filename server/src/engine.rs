@@ -1305,6 +1305,67 @@ impl Engine {
         })
     }
 
+    /// Records that a prospect's last email bounced or that it replied
+    /// (simulated through the sandbox API): it leaves the sequence (its
+    /// queued step is dropped), a bounce marks its last delivered send
+    /// failed, and the vendor's event is recorded. A prospect that already
+    /// bounced or replied is `WrongProspectStatus`.
+    pub fn record_outcome(
+        &self,
+        prospect_id: &str,
+        outcome: ProspectState,
+    ) -> EngineResult<ProspectView> {
+        if !matches!(outcome, ProspectState::Bounced | ProspectState::Replied) {
+            return Err(EngineError::Invalid(
+                "an outcome is bounced or replied".into(),
+            ));
+        }
+        self.transact(|tx, now| {
+            let prospect = load_prospect(tx, None, prospect_id)?;
+            if matches!(prospect.status, ProspectState::Bounced | ProspectState::Replied) {
+                return Err(EngineError::WrongProspectStatus { status: prospect.status });
+            }
+            let campaign_id = prospect.campaign_id.clone();
+            let dropped = exec(tx, "DELETE FROM sends WHERE prospect_id = ?1 AND state = 'queued'", params![prospect_id])?;
+            exec(tx, "UPDATE campaigns SET queued = queued - ?2 WHERE id = ?1", params![campaign_id, dropped as i64])?;
+            let mut bounced_step = None;
+            if outcome == ProspectState::Bounced {
+                let last: Option<(i64, u32)> = tx
+                    .prepare_cached(
+                        "SELECT id, position FROM sends WHERE prospect_id = ?1 AND state = 'delivered'
+                         ORDER BY position DESC LIMIT 1",
+                    )?
+                    .query_row(params![prospect_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                if let Some((send_id, position)) = last {
+                    exec(tx, "UPDATE sends SET state = 'failed' WHERE id = ?1", params![send_id])?;
+                    exec(
+                        tx,
+                        "UPDATE campaigns SET delivered = delivered - 1, failed = failed + 1 WHERE id = ?1",
+                        params![campaign_id],
+                    )?;
+                    bounced_step = Some(position + 1);
+                }
+            }
+            exec(
+                tx,
+                "UPDATE prospects SET status = ?2, updated_at = ?3 WHERE id = ?1",
+                params![prospect_id, prospect_state_str(outcome), now],
+            )?;
+            complete_campaign_if_done(tx, &campaign_id)?;
+            let value = load_prospect(tx, None, prospect_id)?;
+            let workspace: String = tx
+                .prepare_cached("SELECT workspace_id FROM campaigns WHERE id = ?1")?
+                .query_row(params![campaign_id], |r| r.get(0))?;
+            let event = match outcome {
+                ProspectState::Bounced => DomainEvent::MessageBounced(&value, bounced_step),
+                _ => DomainEvent::ReplyReceived(&value),
+            };
+            self.emit(tx, &workspace, &event, now)?;
+            Ok(value)
+        })
+    }
+
     /// Pauses (`paused = true`) or resumes one prospect. Already in the
     /// target state is an unchanged no-op; a finished prospect is
     /// `WrongProspectStatus`.

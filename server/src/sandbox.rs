@@ -3,9 +3,9 @@
 
 use campaign_api::sandbox::{
     ApiKey, ApiKeyCreate, CampaignIdPath, CampaignSeed, CampaignView, ClockAdvance, ClockView,
-    DeliveryPath, DeliveryQuery, DeliveryView, FaultCreate, FaultView, Listing, ProspectView,
-    RateLimits, SandboxApi, SendQuery, SendView, SinkAnswer, SinkPath, SinkRequest,
-    WebhookSubscribe, WebhookView, Workspace, WorkspaceCreate, WorkspacePath,
+    DeliveryPath, DeliveryQuery, DeliveryView, FaultCreate, FaultView, Listing, ProspectIdPath,
+    ProspectState, ProspectView, RateLimits, SandboxApi, SendQuery, SendView, SinkAnswer, SinkPath,
+    SinkRequest, WebhookSubscribe, WebhookView, Workspace, WorkspaceCreate, WorkspacePath,
 };
 use campaign_api::wire::{EmptyReply, Iso8601, Reply};
 use dropshot::{
@@ -191,6 +191,34 @@ impl SandboxApi for SandboxApiImpl {
             .approve(&path.into_inner().campaign_id)
             .map_err(http_error)?;
         Ok(HttpResponseOk(campaign))
+    }
+
+    async fn bounce_prospect(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<ProspectIdPath>,
+    ) -> Result<HttpResponseOk<ProspectView>, HttpError> {
+        let id = path.into_inner().prospect_id;
+        let prospect = rqctx
+            .context()
+            .app
+            .engine
+            .record_outcome(&id, ProspectState::Bounced)
+            .map_err(http_error)?;
+        Ok(HttpResponseOk(prospect))
+    }
+
+    async fn reply_prospect(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<ProspectIdPath>,
+    ) -> Result<HttpResponseOk<ProspectView>, HttpError> {
+        let id = path.into_inner().prospect_id;
+        let prospect = rqctx
+            .context()
+            .app
+            .engine
+            .record_outcome(&id, ProspectState::Replied)
+            .map_err(http_error)?;
+        Ok(HttpResponseOk(prospect))
     }
 
     async fn launch_campaign(

@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use campaign_api::sandbox::{CampaignView, Dialect};
+use campaign_api::sandbox::{CampaignView, Dialect, ProspectView};
 use campaign_api::wire::Iso8601;
 use hmac::{Hmac, Mac};
 use rusqlite::{Connection, params};
@@ -44,6 +44,10 @@ pub enum DomainEvent<'a> {
     CampaignPaused(&'a CampaignView),
     /// A campaign was deleted.
     CampaignDeleted(&'a CampaignView),
+    /// A prospect's email bounced (the sandbox API simulates it).
+    MessageBounced(&'a ProspectView, Option<u32>),
+    /// A prospect replied (the sandbox API simulates it).
+    ReplyReceived(&'a ProspectView),
     /// Prospects were added to a campaign.
     ContactsAdded {
         /// The campaign.
@@ -112,6 +116,14 @@ fn vendor_events(dialect: Dialect, event: &DomainEvent<'_>) -> Vec<(&'static str
         (Dialect::Leadterra, DomainEvent::CampaignStarted(c)) => vec![(
             "campaign.started",
             json!({"id": c.id, "status": "running", "startedAt": iso(c.started_at)}),
+        )],
+        (Dialect::Leadterra, DomainEvent::MessageBounced(p, step)) => vec![(
+            "message.bounced",
+            json!({"campaignId": p.campaign_id, "leadId": p.id, "email": p.email, "step": step, "bouncedAt": p.updated_at}),
+        )],
+        (Dialect::Leadterra, DomainEvent::ReplyReceived(p)) => vec![(
+            "reply.received",
+            json!({"campaignId": p.campaign_id, "leadId": p.id, "email": p.email, "receivedAt": p.updated_at}),
         )],
         (Dialect::Leadlex, DomainEvent::CampaignCreated(c)) => {
             let mut events = vec![(

@@ -339,3 +339,89 @@ async fn a_receiver_that_never_answers_times_out_after_10_s_and_the_api_stays_fa
     );
     keep.abort();
 }
+
+#[tokio::test]
+async fn simulated_bounces_and_replies_leave_the_sequence_and_fire_leadterra_events() {
+    let face = Face::start("leadterra", "sk_test_br", &[]).await;
+    face.seed(json!({
+        "id": "camp_br", "name": "br", "status": "active",
+        "steps": [{"channel": "email"}, {"channel": "email", "delaySeconds": 3600}],
+        "prospects": [{"id": "lead_a", "email": "a@x.example"}, {"id": "lead_b", "email": "b@x.example"}]
+    }))
+    .await;
+    let url = format!("{}/sink/outcomes", face.running.url("sandbox"));
+    face.sandbox(
+        "POST",
+        "/workspaces/ws/webhooks",
+        json!({"url": url, "events": ["message.bounced", "reply.received"]}),
+    )
+    .await;
+    face.advance(60).await; // step 1 delivered to both; step 2 queued
+    let bounced = face
+        .sandbox("POST", "/prospects/lead_a/bounce", json!(null))
+        .await;
+    assert_eq!(bounced["status"], "bounced");
+    let replied = face
+        .sandbox("POST", "/prospects/lead_b/reply", json!(null))
+        .await;
+    assert_eq!(replied["status"], "replied");
+    let again = face
+        .http
+        .post(format!(
+            "{}/prospects/lead_a/reply",
+            face.running.url("sandbox")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+    let view = face.campaign("camp_br").await;
+    assert_eq!(
+        view["counters"],
+        json!({"queued": 0, "inFlight": 0, "delivered": 1, "failed": 1})
+    );
+    assert_eq!(
+        view["status"], "completed",
+        "nobody is left in the sequence"
+    );
+    let stats = face
+        .call(
+            "GET",
+            "/v1/campaigns/camp_br/stats",
+            &[("authorization", "Bearer sk_test_br")],
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            stats.body["bounced"].as_u64(),
+            stats.body["replied"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    let received = eventually(Duration::from_secs(5), || async {
+        let got = sink(&face, "outcomes").await;
+        (got.len() == 2).then_some(got)
+    })
+    .await;
+    let events: Vec<Value> = received
+        .iter()
+        .map(|r| serde_json::from_str(r["body"].as_str().unwrap()).unwrap())
+        .collect();
+    // Deliveries run concurrently: find each event by name.
+    let find = |name: &str| {
+        events
+            .iter()
+            .find(|e| e["event"] == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    let bounce = find("message.bounced");
+    assert_eq!(
+        (
+            bounce["data"]["leadId"].as_str(),
+            bounce["data"]["step"].as_u64()
+        ),
+        (Some("lead_a"), Some(1))
+    );
+    assert_eq!(find("reply.received")["data"]["email"], "b@x.example");
+}

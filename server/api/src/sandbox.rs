@@ -659,6 +659,14 @@ pub struct SinkRequest {
     pub answered: u16,
 }
 
+/// Path with a prospect id.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProspectIdPath {
+    /// The prospect id.
+    pub prospect_id: String,
+}
+
 /// A list of items.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Listing<T> {
@@ -761,6 +769,29 @@ pub trait SandboxApi {
         rqctx: RequestContext<Self::Context>,
         path: dropshot::Path<CampaignIdPath>,
     ) -> Result<HttpResponseOk<CampaignView>, HttpError>;
+
+    /// Simulate a bounce
+    ///
+    /// The prospect's last delivered email bounced: the send becomes
+    /// failed, the prospect `bounced` and out of the sequence, and
+    /// Leadterra's `message.bounced` event is recorded. A prospect that
+    /// already bounced or replied is a 409.
+    #[endpoint { method = POST, path = "/prospects/{prospectId}/bounce", tags = ["Prospects"], operation_id = "bounceProspect" }]
+    async fn bounce_prospect(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<ProspectIdPath>,
+    ) -> Result<HttpResponseOk<ProspectView>, HttpError>;
+
+    /// Simulate a reply
+    ///
+    /// The prospect replied: it becomes `replied` and leaves the sequence,
+    /// and Leadterra's `reply.received` event is recorded. A prospect that
+    /// already bounced or replied is a 409.
+    #[endpoint { method = POST, path = "/prospects/{prospectId}/reply", tags = ["Prospects"], operation_id = "replyProspect" }]
+    async fn reply_prospect(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<ProspectIdPath>,
+    ) -> Result<HttpResponseOk<ProspectView>, HttpError>;
 
     /// Launch a campaign
     ///
