@@ -853,12 +853,7 @@ impl Engine {
                 }
             }
             if pause_prospects {
-                exec(
-                    tx,
-                    "UPDATE prospects SET status = 'paused', updated_at = ?2
-                     WHERE campaign_id = ?1 AND status = 'active'",
-                    params![id, now],
-                )?;
+                move_prospects(tx, id, ProspectState::Active, ProspectState::Paused, now)?;
             }
             let value = load_campaign(tx, None, id)?;
             if changed {
@@ -927,12 +922,7 @@ impl Engine {
                 status => return Err(EngineError::WrongStatus { status }),
             };
             if options.resume_prospects {
-                exec(
-                    tx,
-                    "UPDATE prospects SET status = 'active', updated_at = ?2
-                     WHERE campaign_id = ?1 AND status = 'paused'",
-                    params![id, now],
-                )?;
+                move_prospects(tx, id, ProspectState::Paused, ProspectState::Active, now)?;
             }
             let value = load_campaign(tx, None, id)?;
             if changed {
@@ -1618,6 +1608,28 @@ fn next_event(tx: &Connection) -> EngineResult<i64> {
         next = next.into_iter().chain(Some(due)).min();
     }
     Ok(next.unwrap_or(i64::MAX))
+}
+
+/// Moves every prospect of a campaign in status `from` to `to`
+/// (`pauseProspects` / `resumeProspects`).
+fn move_prospects(
+    tx: &Connection,
+    campaign_id: &str,
+    from: ProspectState,
+    to: ProspectState,
+    now: i64,
+) -> EngineResult<()> {
+    exec(
+        tx,
+        "UPDATE prospects SET status = ?3, updated_at = ?4 WHERE campaign_id = ?1 AND status = ?2",
+        params![
+            campaign_id,
+            prospect_state_str(from),
+            prospect_state_str(to),
+            now
+        ],
+    )?;
+    Ok(())
 }
 
 /// A completed campaign that got new work (enrolled prospects) is active

@@ -213,8 +213,28 @@ fn campaign_wire(view: &CampaignView) -> Result<Campaign, Failure> {
     })
 }
 
-fn no_body<T>() -> Result<Reply<T>, Failure> {
-    Ok(Reply::empty(StatusCode::OK))
+/// A bodiless state change of one campaign: `change` runs in the engine;
+/// a campaign whose status does not allow it gets the `wrong_status`
+/// problem; `call` names the operation in a 500.
+async fn bodiless(
+    rqctx: &RequestContext<FaceContext>,
+    path: Path<CampaignPath>,
+    change: impl FnOnce(&App, &str, &str) -> Result<(), EngineError>,
+    wrong_status: (StatusCode, &'static str),
+    call: &'static str,
+) -> WoodpeckerEmpty {
+    let reply = serve(rqctx, |app, caller| {
+        let id = campaign_id(&path.into_inner().campaign_id)?;
+        match change(app, &caller.workspace.id, &id) {
+            Ok(()) => Ok(Reply::<()>::empty(StatusCode::OK)),
+            Err(EngineError::WrongStatus { .. }) => {
+                Err(Failure::Problem(wrong_status.0, wrong_status.1.into()))
+            }
+            Err(other) => Err(engine_failure(other, call)),
+        }
+    })
+    .await;
+    Ok(EmptyReply::from(reply))
 }
 
 impl WoodpeckerApi for WoodpeckerApiImpl {
@@ -225,19 +245,9 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
         path: Path<CampaignPath>,
         _body: JsonInput<Value, true>,
     ) -> WoodpeckerEmpty {
-        let reply = serve(&rqctx, |app, caller| {
-            let id = campaign_id(&path.into_inner().campaign_id)?;
-            match app.engine.pause(&caller.workspace.id, &id, false) {
-                Ok(_) => no_body::<()>(),
-                Err(EngineError::WrongStatus { .. }) => Err(Failure::Problem(
-                    StatusCode::BAD_REQUEST,
-                    "Campaign is not running.".into(),
-                )),
-                Err(other) => Err(engine_failure(other, "pause campaign")),
-            }
-        })
-        .await;
-        Ok(EmptyReply::from(reply))
+        let pause = |app: &App, ws: &str, id: &str| app.engine.pause(ws, id, false).map(drop);
+        let not_running = (StatusCode::BAD_REQUEST, "Campaign is not running.");
+        bodiless(&rqctx, path, pause, not_running, "pause campaign").await
     }
 
     async fn run_campaign(
@@ -245,23 +255,16 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
         path: Path<CampaignPath>,
         _body: JsonInput<Value, true>,
     ) -> WoodpeckerEmpty {
-        let reply = serve(&rqctx, |app, caller| {
-            let id = campaign_id(&path.into_inner().campaign_id)?;
-            let options = StartOptions {
-                launch_drafts: true,
-                ..StartOptions::default()
-            };
-            match app.engine.start(&caller.workspace.id, &id, options) {
-                Ok(_) => no_body::<()>(),
-                Err(EngineError::WrongStatus { .. }) => Err(Failure::Problem(
-                    StatusCode::CONFLICT,
-                    "Campaign is completed and cannot run.".into(),
-                )),
-                Err(other) => Err(engine_failure(other, "run campaign")),
-            }
-        })
-        .await;
-        Ok(EmptyReply::from(reply))
+        let options = StartOptions {
+            launch_drafts: true,
+            ..StartOptions::default()
+        };
+        let run = |app: &App, ws: &str, id: &str| app.engine.start(ws, id, options).map(drop);
+        let completed = (
+            StatusCode::CONFLICT,
+            "Campaign is completed and cannot run.",
+        );
+        bodiless(&rqctx, path, run, completed, "run campaign").await
     }
 
     async fn stop_campaign(
@@ -269,19 +272,12 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
         path: Path<CampaignPath>,
         _body: JsonInput<Value, true>,
     ) -> WoodpeckerEmpty {
-        let reply = serve(&rqctx, |app, caller| {
-            let id = campaign_id(&path.into_inner().campaign_id)?;
-            match app.engine.stop(&caller.workspace.id, &id) {
-                Ok(_) => no_body::<()>(),
-                Err(EngineError::WrongStatus { .. }) => Err(Failure::Problem(
-                    StatusCode::BAD_REQUEST,
-                    "Campaign is not running or paused.".into(),
-                )),
-                Err(other) => Err(engine_failure(other, "stop campaign")),
-            }
-        })
-        .await;
-        Ok(EmptyReply::from(reply))
+        let stop = |app: &App, ws: &str, id: &str| app.engine.stop(ws, id).map(drop);
+        let idle = (
+            StatusCode::BAD_REQUEST,
+            "Campaign is not running or paused.",
+        );
+        bodiless(&rqctx, path, stop, idle, "stop campaign").await
     }
 
     async fn get_campaign(
@@ -303,19 +299,12 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignPath>,
     ) -> WoodpeckerEmpty {
-        let reply = serve(&rqctx, |app, caller| {
-            let id = campaign_id(&path.into_inner().campaign_id)?;
-            match app.engine.delete_campaign(&caller.workspace.id, &id) {
-                Ok(_) => no_body::<()>(),
-                Err(EngineError::WrongStatus { .. }) => Err(Failure::Problem(
-                    StatusCode::CONFLICT,
-                    "Campaign is running: pause or stop it before deleting.".into(),
-                )),
-                Err(other) => Err(engine_failure(other, "delete campaign")),
-            }
-        })
-        .await;
-        Ok(EmptyReply::from(reply))
+        let delete = |app: &App, ws: &str, id: &str| app.engine.delete_campaign(ws, id).map(drop);
+        let running = (
+            StatusCode::CONFLICT,
+            "Campaign is running: pause or stop it before deleting.",
+        );
+        bodiless(&rqctx, path, delete, running, "delete campaign").await
     }
 
     async fn create_campaign(
