@@ -1879,9 +1879,6 @@ fn load_campaign(
              FROM campaigns WHERE id = ?1",
         )?
         .query_row(params![id], |r| {
-            let millis = |i: usize| -> rusqlite::Result<Option<Iso8601>> {
-                Ok(r.get::<_, Option<i64>>(i)?.map(Iso8601::from_millis))
-            };
             Ok(CampaignView {
                 id: r.get(0)?,
                 workspace_id: r.get(1)?,
@@ -1891,9 +1888,9 @@ fn load_campaign(
                 is_archived: r.get(5)?,
                 created_at: Iso8601::from_millis(r.get(6)?),
                 updated_at: Iso8601::from_millis(r.get(7)?),
-                launched_at: millis(8)?,
-                paused_at: millis(9)?,
-                started_at: millis(10)?,
+                launched_at: opt_millis(r, 8)?,
+                paused_at: opt_millis(r, 9)?,
+                started_at: opt_millis(r, 10)?,
                 settings: CampaignSettings {
                     email_transit_seconds: ms_to_secs(r.get(11)?),
                     call_duration_seconds: ms_to_secs(r.get(12)?),
@@ -1955,7 +1952,7 @@ fn prospect_from_row(r: &Row<'_>) -> rusqlite::Result<ProspectView> {
         position: r.get(10)?,
         created_at: Iso8601::from_millis(r.get(11)?),
         updated_at: Iso8601::from_millis(r.get(12)?),
-        last_sent_at: r.get::<_, Option<i64>>(13)?.map(Iso8601::from_millis),
+        last_sent_at: opt_millis(r, 13)?,
     })
 }
 
@@ -1995,7 +1992,6 @@ fn load_delivery(tx: &Connection, id: &str) -> EngineResult<DeliveryView> {
             })
         })?
         .collect::<Result<_, _>>()?;
-    let millis = |v: Option<i64>| v.map(Iso8601::from_millis);
     tx.prepare_cached(
         "SELECT id, webhook_id, event, body, state, created_at, next_attempt_at, delivered_at
          FROM deliveries WHERE id = ?1",
@@ -2013,26 +2009,28 @@ fn load_delivery(tx: &Connection, id: &str) -> EngineResult<DeliveryView> {
             event: r.get(2)?,
             body: r.get(3)?,
             next_attempt_at: if state == DeliveryState::Pending {
-                millis(r.get(6)?)
+                opt_millis(r, 6)?
             } else {
                 None
             },
             state,
             created_at: Iso8601::from_millis(r.get(5)?),
-            delivered_at: millis(r.get(7)?),
+            delivered_at: opt_millis(r, 7)?,
             attempts,
         })
     })
     .map_err(EngineError::from)
 }
 
+/// An optional millisecond column as an optional timestamp.
+fn opt_millis(r: &Row<'_>, column: usize) -> rusqlite::Result<Option<Iso8601>> {
+    Ok(r.get::<_, Option<i64>>(column)?.map(Iso8601::from_millis))
+}
+
 const SEND_SELECT: &str = "SELECT id, campaign_id, prospect_id, position, channel, state, due_at,
     started_at, completes_at, finished_at FROM sends";
 
 fn send_from_row(r: &Row<'_>) -> rusqlite::Result<SendView> {
-    let millis = |i: usize| -> rusqlite::Result<Option<Iso8601>> {
-        Ok(r.get::<_, Option<i64>>(i)?.map(Iso8601::from_millis))
-    };
     Ok(SendView {
         id: r.get(0)?,
         campaign_id: r.get(1)?,
@@ -2041,9 +2039,9 @@ fn send_from_row(r: &Row<'_>) -> rusqlite::Result<SendView> {
         channel: parse_channel(&r.get::<_, String>(4)?),
         state: parse_send_state(&r.get::<_, String>(5)?),
         due_at: Iso8601::from_millis(r.get(6)?),
-        started_at: millis(7)?,
-        completes_at: millis(8)?,
-        finished_at: millis(9)?,
+        started_at: opt_millis(r, 7)?,
+        completes_at: opt_millis(r, 8)?,
+        finished_at: opt_millis(r, 9)?,
     })
 }
 

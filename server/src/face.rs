@@ -164,6 +164,15 @@ pub async fn serve<F: FaceRules, T>(
     reply.with_headers(rate_headers)
 }
 
+/// A JSON error answer with the status an error type carries (for faces
+/// whose error types know their status).
+pub fn status_reply<T, H>(status: u16, body: &impl serde::Serialize) -> Reply<T, H> {
+    Reply::json(
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_REQUEST),
+        body,
+    )
+}
+
 /// `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
 /// (epoch seconds), as VoiceGenie and Leadlex send them.
 pub fn x_rate_headers(decision: &Decision, now_ms: i64) -> Vec<(HeaderName, HeaderValue)> {

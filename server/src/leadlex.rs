@@ -152,8 +152,7 @@ impl FaceRules for LeadlexApiImpl {
     }
 
     fn failure_reply<T, H>(failure: &Failure, _now_ms: i64) -> Reply<T, H> {
-        let status = StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        Reply::json(status, failure)
+        face::status_reply(failure.status(), failure)
     }
 }
 

@@ -40,6 +40,11 @@ fn http_error(error: EngineError) -> HttpError {
     }
 }
 
+/// The engine behind a request.
+fn engine(rqctx: &RequestContext<FaceContext>) -> &crate::engine::Engine {
+    &rqctx.context().app.engine
+}
+
 fn webhook_view(record: crate::engine::WebhookRecord) -> WebhookView {
     WebhookView {
         id: record.id,
@@ -77,10 +82,7 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         body: TypedBody<WorkspaceCreate>,
     ) -> Result<HttpResponseCreated<Workspace>, HttpError> {
-        let workspace = rqctx
-            .context()
-            .app
-            .engine
+        let workspace = engine(&rqctx)
             .create_workspace(&body.into_inner())
             .map_err(http_error)?;
         Ok(HttpResponseCreated(workspace))
@@ -89,12 +91,7 @@ impl SandboxApi for SandboxApiImpl {
     async fn list_workspaces(
         rqctx: RequestContext<FaceContext>,
     ) -> Result<HttpResponseOk<Listing<Workspace>>, HttpError> {
-        let items = rqctx
-            .context()
-            .app
-            .engine
-            .list_workspaces()
-            .map_err(http_error)?;
+        let items = engine(&rqctx).list_workspaces().map_err(http_error)?;
         Ok(HttpResponseOk(Listing { items }))
     }
 
@@ -131,10 +128,7 @@ impl SandboxApi for SandboxApiImpl {
         path: Path<WorkspacePath>,
         body: TypedBody<ApiKeyCreate>,
     ) -> Result<HttpResponseCreated<ApiKey>, HttpError> {
-        let key = rqctx
-            .context()
-            .app
-            .engine
+        let key = engine(&rqctx)
             .create_api_key(&path.into_inner().workspace_id, &body.into_inner(), false)
             .map_err(http_error)?;
         Ok(HttpResponseCreated(key))
@@ -145,10 +139,7 @@ impl SandboxApi for SandboxApiImpl {
         path: Path<WorkspacePath>,
         body: TypedBody<CampaignSeed>,
     ) -> Result<HttpResponseCreated<CampaignView>, HttpError> {
-        let campaign = rqctx
-            .context()
-            .app
-            .engine
+        let campaign = engine(&rqctx)
             .create_campaign(&path.into_inner().workspace_id, &body.into_inner())
             .map_err(http_error)?;
         Ok(HttpResponseCreated(campaign))
@@ -158,10 +149,7 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignIdPath>,
     ) -> Result<HttpResponseOk<CampaignView>, HttpError> {
-        let campaign = rqctx
-            .context()
-            .app
-            .engine
+        let campaign = engine(&rqctx)
             .campaign(None, &path.into_inner().campaign_id)
             .map_err(http_error)?;
         Ok(HttpResponseOk(campaign))
@@ -171,10 +159,7 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignIdPath>,
     ) -> Result<HttpResponseOk<Listing<ProspectView>>, HttpError> {
-        let items = rqctx
-            .context()
-            .app
-            .engine
+        let items = engine(&rqctx)
             .campaign_prospects(None, &path.into_inner().campaign_id)
             .map_err(http_error)?;
         Ok(HttpResponseOk(Listing { items }))
@@ -184,10 +169,7 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignIdPath>,
     ) -> Result<HttpResponseOk<CampaignView>, HttpError> {
-        let campaign = rqctx
-            .context()
-            .app
-            .engine
+        let campaign = engine(&rqctx)
             .approve(&path.into_inner().campaign_id)
             .map_err(http_error)?;
         Ok(HttpResponseOk(campaign))
@@ -198,10 +180,7 @@ impl SandboxApi for SandboxApiImpl {
         path: Path<ProspectIdPath>,
     ) -> Result<HttpResponseOk<ProspectView>, HttpError> {
         let id = path.into_inner().prospect_id;
-        let prospect = rqctx
-            .context()
-            .app
-            .engine
+        let prospect = engine(&rqctx)
             .record_outcome(&id, ProspectState::Bounced)
             .map_err(http_error)?;
         Ok(HttpResponseOk(prospect))
@@ -212,10 +191,7 @@ impl SandboxApi for SandboxApiImpl {
         path: Path<ProspectIdPath>,
     ) -> Result<HttpResponseOk<ProspectView>, HttpError> {
         let id = path.into_inner().prospect_id;
-        let prospect = rqctx
-            .context()
-            .app
-            .engine
+        let prospect = engine(&rqctx)
             .record_outcome(&id, ProspectState::Replied)
             .map_err(http_error)?;
         Ok(HttpResponseOk(prospect))
@@ -225,10 +201,7 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignIdPath>,
     ) -> Result<HttpResponseOk<CampaignView>, HttpError> {
-        let campaign = rqctx
-            .context()
-            .app
-            .engine
+        let campaign = engine(&rqctx)
             .launch(None, &path.into_inner().campaign_id)
             .map_err(http_error)?;
         Ok(HttpResponseOk(campaign))
@@ -238,10 +211,7 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         query: Query<SendQuery>,
     ) -> Result<HttpResponseOk<Listing<SendView>>, HttpError> {
-        let items = rqctx
-            .context()
-            .app
-            .engine
+        let items = engine(&rqctx)
             .list_sends(&query.into_inner())
             .map_err(http_error)?;
         Ok(HttpResponseOk(Listing { items }))
@@ -279,10 +249,7 @@ impl SandboxApi for SandboxApiImpl {
         body: TypedBody<WebhookSubscribe>,
     ) -> Result<HttpResponseCreated<WebhookView>, HttpError> {
         let input = body.into_inner();
-        let record = rqctx
-            .context()
-            .app
-            .engine
+        let record = engine(&rqctx)
             .create_webhook(&path.into_inner().workspace_id, &input.url, &input.events)
             .map_err(http_error)?;
         let secret = Some(record.secret.clone());
@@ -296,10 +263,7 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<WorkspacePath>,
     ) -> Result<HttpResponseOk<Listing<WebhookView>>, HttpError> {
-        let records = rqctx
-            .context()
-            .app
-            .engine
+        let records = engine(&rqctx)
             .list_webhooks(&path.into_inner().workspace_id)
             .map_err(http_error)?;
         Ok(HttpResponseOk(Listing {
@@ -311,10 +275,7 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         query: Query<DeliveryQuery>,
     ) -> Result<HttpResponseOk<Listing<DeliveryView>>, HttpError> {
-        let items = rqctx
-            .context()
-            .app
-            .engine
+        let items = engine(&rqctx)
             .list_deliveries(&query.into_inner())
             .map_err(http_error)?;
         Ok(HttpResponseOk(Listing { items }))
@@ -325,15 +286,10 @@ impl SandboxApi for SandboxApiImpl {
         path: Path<DeliveryPath>,
     ) -> Result<HttpResponseOk<DeliveryView>, HttpError> {
         let id = path.into_inner().delivery_id;
-        let delivery = rqctx
-            .context()
-            .app
-            .engine
-            .redeliver(&id)
-            .map_err(|e| match e {
-                EngineError::Invalid(message) => HttpError::for_not_found(None, message),
-                other => http_error(other),
-            })?;
+        let delivery = engine(&rqctx).redeliver(&id).map_err(|e| match e {
+            EngineError::Invalid(message) => HttpError::for_not_found(None, message),
+            other => http_error(other),
+        })?;
         Ok(HttpResponseOk(delivery))
     }
 
