@@ -2,26 +2,42 @@
 //! checked-in OpenAPI documents (`openapi/*.json`) with the Builder
 //! interface: one module per document.
 //!
+//! Each document's first server is the vendor's production URL and the
+//! second the sandbox's; paths are relative to it, so a client is made with
+//! the base URL (`http://127.0.0.1:7071/v1` for Alta), exactly as the
+//! README's port table gives it. Every operation's error statuses share one
+//! schema, so each has one typed error: `Error::ErrorResponse` carries the
+//! status, the headers and the vendor's error body.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use campaign_client::alta;
 //! let client = alta::Client::new_with_client(
-//!     "http://127.0.0.1:7071",
+//!     "http://127.0.0.1:7071/v1",
 //!     campaign_client::bearer_client("alta_demo_token")?,
 //! );
-//! let campaign = client
+//! let id: uuid::Uuid = "7c9e6679-7425-40de-944b-e07fc1f90ae7".parse()?;
+//! // Alta's pause answers 200 with no body: read the new state with GET.
+//! client
 //!     .pause_campaign()
-//!     .campaign_id("7c9e6679-7425-40de-944b-e07fc1f90ae7".parse::<uuid::Uuid>()?)
+//!     .campaign_id(id)
 //!     .body(alta::types::PauseCampaignBody { pause_prospects: Some(true) })
 //!     .send()
 //!     .await?;
+//! let campaign = client.get_campaign().campaign_id(id).send().await?;
 //! assert_eq!(campaign.status, alta::types::CampaignStatus::Paused);
+//! // A documented error is typed: status, headers and Alta's body.
+//! match client.get_campaign().campaign_id(uuid::Uuid::nil()).send().await {
+//!     Err(alta::Error::ErrorResponse(answer)) if answer.status() == 404 => {
+//!         assert_eq!(answer.error, "NotFound");
+//!     }
+//!     other => panic!("expected a 404, got {other:?}"),
+//! }
 //! # Ok(()) }
 //! ```
 
-/// The Alta-style campaigns API (`openapi/alta.json`). Paths keep Alta's
-/// `/v1` prefix: give the client the face's origin, e.g.
-/// `http://127.0.0.1:7071`.
+/// The Alta-style campaigns API (`openapi/alta.json`). Give the client the
+/// base URL with Alta's `/v1`, e.g. `http://127.0.0.1:7071/v1`.
 pub mod alta {
     progenitor::generate_api!(
         spec = "../openapi/alta.json",
@@ -40,8 +56,8 @@ pub mod sandbox {
 }
 
 /// The VoiceGenie voice-campaign API (`openapi/voicegenie.json`). Give the
-/// client the face's origin, e.g. `http://127.0.0.1:7072`, and an
-/// `x-api-key` default header ([`api_key_client`]).
+/// client the base URL, e.g. `http://127.0.0.1:7072`, and an `x-api-key`
+/// default header ([`api_key_client`]).
 pub mod voicegenie {
     progenitor::generate_api!(
         spec = "../openapi/voicegenie.json",
@@ -60,8 +76,9 @@ pub mod leadterra {
     );
 }
 
-/// The Leadlex outreach API (`openapi/leadlex.json`). Paths keep
-/// `/functions/v1/api-gateway`: give the client the face's origin and a
+/// The Leadlex outreach API (`openapi/leadlex.json`). Give the client the
+/// base URL with `/functions/v1/api-gateway`, e.g.
+/// `http://127.0.0.1:7074/functions/v1/api-gateway`, and a
 /// [`bearer_client`] with a `wbk_` key.
 pub mod leadlex {
     progenitor::generate_api!(
@@ -71,9 +88,9 @@ pub mod leadlex {
     );
 }
 
-/// The Woodpecker cold-email API (`openapi/woodpecker.json`). Paths keep
-/// `/rest/v2`: give the client the face's origin and an
-/// [`api_key_client`] for `x-api-key`.
+/// The Woodpecker cold-email API (`openapi/woodpecker.json`). Give the
+/// client the base URL with `/rest`, e.g. `http://127.0.0.1:7075/rest`, and
+/// an [`api_key_client`] for `x-api-key`.
 pub mod woodpecker {
     progenitor::generate_api!(
         spec = "../openapi/woodpecker.json",

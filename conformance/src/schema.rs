@@ -7,6 +7,8 @@ use serde_json::{Map, Value, json};
 /// One face's OpenAPI document.
 pub struct Document {
     doc: Value,
+    /// The servers' base path (`/v1`): document paths are relative to it.
+    base_path: String,
     /// `components.schemas`, converted to JSON Schema.
     components: Value,
 }
@@ -29,7 +31,22 @@ impl Document {
                 .cloned()
                 .unwrap_or(json!({})),
         );
-        Ok(Self { doc, components })
+        let base_path = doc
+            .pointer("/servers/0/url")
+            .and_then(Value::as_str)
+            .map(|url| {
+                let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+                rest.find('/')
+                    .map_or("", |i| &rest[i..])
+                    .trim_end_matches('/')
+            })
+            .unwrap_or_default()
+            .to_string();
+        Ok(Self {
+            doc,
+            base_path,
+            components,
+        })
     }
 
     /// The documented response of `method path` (a concrete path) with `status`.
@@ -88,9 +105,11 @@ impl Document {
         }
     }
 
-    /// The path template matching a concrete path, preferring literal segments.
+    /// The path template matching a concrete path (under the servers' base
+    /// path), preferring literal segments.
     fn template_for(&self, path: &str) -> Option<String> {
         let path = path.split('?').next().unwrap_or(path);
+        let path = path.strip_prefix(&self.base_path)?;
         let segments: Vec<&str> = path.split('/').collect();
         let paths = self.doc["paths"].as_object()?;
         paths
@@ -202,12 +221,17 @@ mod tests {
         let doc = document();
         assert_eq!(
             doc.template_for("/v1/prospects").as_deref(),
-            Some("/v1/prospects")
+            Some("/prospects")
         );
         assert_eq!(
             doc.template_for("/v1/prospects/abc/pause").as_deref(),
-            Some("/v1/prospects/{prospectId}/pause")
+            Some("/prospects/{prospectId}/pause")
         );
         assert_eq!(doc.template_for("/nope"), None);
+        assert_eq!(
+            doc.template_for("/prospects"),
+            None,
+            "outside the base path"
+        );
     }
 }

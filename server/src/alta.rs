@@ -3,15 +3,15 @@
 //! every authenticated answer, and the sandbox choices of VENDORS.md.
 
 use campaign_api::alta::{
-    AltaApi, AltaResult, Campaign, CampaignCreate, CampaignObjectType, CampaignPage, CampaignPath,
-    CampaignStatus, ErrorBody, PageParams, PauseCampaignBody, Prospect, ProspectListParams,
-    ProspectObjectType, ProspectPage, ProspectPath, ProspectStatus, ProspectsAdd, ProspectsAdded,
-    RateLimitHeaders, ResumeCampaignBody,
+    AltaApi, AltaEmptyResult, AltaResult, Campaign, CampaignCreate, CampaignObjectType,
+    CampaignPage, CampaignPath, CampaignStatus, ErrorBody, PageParams, PauseCampaignBody, Prospect,
+    ProspectListParams, ProspectObjectType, ProspectPage, ProspectPath, ProspectStatus,
+    ProspectsAdd, ProspectsAdded, RateLimitHeaders, ResumeCampaignBody,
 };
 use campaign_api::sandbox::{
     CampaignSeed, CampaignView, EngineStatus, ProspectSeed, ProspectState, ProspectView,
 };
-use campaign_api::wire::{BodyProblem, JsonInput, Reply};
+use campaign_api::wire::{BodyProblem, EmptyReply, JsonInput, Reply};
 use dropshot::{Path, Query, RequestContext};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde::Serialize;
@@ -197,6 +197,19 @@ async fn serve<T: Serialize>(
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure>,
 ) -> AltaResult<T> {
     face::serve_json::<AltaApiImpl, T, _>(rqctx, extra_bucket, handler).await
+}
+
+/// The request pipeline of a bodiless state change: `200` with no body on
+/// success (Alta's published pause), the face's error body otherwise.
+async fn serve_empty(
+    rqctx: &RequestContext<FaceContext>,
+    handler: impl FnOnce(&App, &KeyRecord) -> Result<(), Failure>,
+) -> AltaEmptyResult {
+    let reply = face::serve::<AltaApiImpl, ()>(rqctx, None, |app, caller| {
+        handler(app, caller).map(|()| Reply::empty(StatusCode::OK))
+    })
+    .await;
+    Ok(EmptyReply::from(reply))
 }
 
 /// An id that must be a UUID (Alta's campaign and prospect ids).
@@ -435,22 +448,21 @@ impl AltaApi for AltaApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignPath>,
         body: JsonInput<PauseCampaignBody, true>,
-    ) -> AltaResult<Campaign> {
-        serve(&rqctx, None, |app, caller| {
+    ) -> AltaEmptyResult {
+        serve_empty(&rqctx, |app, caller| {
             let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
             let input = body
                 .parse_optional()
                 .map_err(Failure::body)?
                 .unwrap_or_default();
-            let outcome = app
-                .engine
+            app.engine
                 .pause(
                     &caller.workspace.id,
                     &id,
                     input.pause_prospects.unwrap_or(false),
                 )
                 .map_err(|e| Failure::engine(e, "Campaign is not active"))?;
-            campaign_wire(&outcome.value)
+            Ok(())
         })
         .await
     }
@@ -459,8 +471,8 @@ impl AltaApi for AltaApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignPath>,
         body: JsonInput<ResumeCampaignBody, true>,
-    ) -> AltaResult<Campaign> {
-        serve(&rqctx, None, |app, caller| {
+    ) -> AltaEmptyResult {
+        serve_empty(&rqctx, |app, caller| {
             let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
             let input = body
                 .parse_optional()
@@ -471,11 +483,10 @@ impl AltaApi for AltaApiImpl {
                 resume_prospects: input.resume_prospects.unwrap_or(false),
                 needs_approval: false,
             };
-            let outcome = app
-                .engine
+            app.engine
                 .start(&caller.workspace.id, &id, options)
                 .map_err(|e| Failure::engine(e, "Campaign is not paused"))?;
-            campaign_wire(&outcome.value)
+            Ok(())
         })
         .await
     }

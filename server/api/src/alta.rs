@@ -8,7 +8,7 @@ use dropshot::{HttpError, HttpResponseError, RequestContext};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::wire::{Iso8601, JsonInput, Reply};
+use crate::wire::{EmptyReply, Iso8601, JsonInput, Reply};
 
 /// The lifecycle status of an Alta campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -339,6 +339,9 @@ impl HttpResponseError for AltaError {
 pub type AltaReply<T> = Reply<T, RateLimitHeaders>;
 /// What every Alta endpoint returns.
 pub type AltaResult<T> = Result<AltaReply<T>, AltaError>;
+/// What Alta's bodiless state changes (pause, resume) return: `200` with
+/// no body, as Alta's published OpenAPI says.
+pub type AltaEmptyResult = Result<EmptyReply, AltaError>;
 
 /// The Alta-style campaigns API.
 #[dropshot::api_description]
@@ -384,23 +387,28 @@ pub trait AltaApi {
     /// Pauses an active campaign, halting outreach to all prospects until
     /// resumed. Optionally pause all prospects in the campaign. The body is
     /// optional: absent, empty and `{}` all mean `pauseProspects: false`.
-    /// Sandbox choices where Alta is silent: the answer is 200 with the
-    /// Campaign; pausing a paused campaign is a 200 no-op returning it;
-    /// pausing a draft or completed campaign is a 400 `ValidationError`
-    /// "Campaign is not active"; a campaignId that is not a UUID is a 400.
+    /// As Alta's published OpenAPI says, the answer is `200` with no body:
+    /// read the new state with `getCampaign`. Sandbox choices where Alta is
+    /// silent: pausing a paused campaign is a 200 no-op; pausing a draft or
+    /// completed campaign is a 400 `ValidationError` "Campaign is not
+    /// active"; a campaignId that is not a UUID is a 400.
     #[endpoint { method = POST, path = "/v1/campaigns/{campaignId}/pause", tags = ["Campaigns"], operation_id = "pauseCampaign" }]
     async fn pause_campaign(
         rqctx: RequestContext<Self::Context>,
         path: dropshot::Path<CampaignPath>,
         body: JsonInput<PauseCampaignBody, true>,
-    ) -> AltaResult<Campaign>;
+    ) -> AltaEmptyResult;
 
     /// Resume a campaign
     ///
     /// Resumes a paused campaign: each prospect continues from the step
     /// where it stopped. With `resumeProspects: true`, paused prospects are
     /// resumed too; otherwise a prospect paused on its own stays paused.
-    /// Sandbox choices: resuming an active campaign is a 200 no-op; resuming
+    /// The answer is `200` with no body, like pause's in Alta's published
+    /// OpenAPI (sandbox choice: Alta publishes no document for resume, and
+    /// a client written for pause must not meet a different convention on
+    /// its mirror; read the new state with `getCampaign`). Sandbox choices:
+    /// resuming an active campaign is a 200 no-op; resuming
     /// a draft or completed campaign is a 400 `ValidationError` "Campaign is
     /// not paused".
     #[endpoint { method = POST, path = "/v1/campaigns/{campaignId}/resume", tags = ["Campaigns"], operation_id = "resumeCampaign" }]
@@ -408,7 +416,7 @@ pub trait AltaApi {
         rqctx: RequestContext<Self::Context>,
         path: dropshot::Path<CampaignPath>,
         body: JsonInput<ResumeCampaignBody, true>,
-    ) -> AltaResult<Campaign>;
+    ) -> AltaEmptyResult;
 
     /// Add prospects to a campaign
     ///

@@ -1,5 +1,6 @@
-//! `cargo xtask openapi generate|check|list`: the checked-in OpenAPI
-//! documents, kept in lockstep with the API traits by dropshot-api-manager.
+//! The base documents (`openapi/base/<api>.json`): dropshot's output for
+//! each API trait, kept in lockstep by dropshot-api-manager, which also
+//! checks the house style of every operation.
 
 use std::process::ExitCode;
 
@@ -9,8 +10,8 @@ use dropshot_api_manager::{Environment, ManagedApi, ManagedApiConfig, ManagedApi
 use dropshot_api_manager_types::{ManagedApiMetadata, ValidationContext, Versions};
 use openapiv3::OpenAPI;
 
-/// The command that regenerates the documents, printed by `check`.
-const FIX_COMMAND: &str = "cargo xtask openapi";
+/// The command dropshot-api-manager prints before its subcommands.
+const MANAGER_COMMAND: &str = "cargo xtask openapi";
 
 /// Where the repository is and where its documents live.
 pub fn environment() -> anyhow::Result<Environment> {
@@ -18,7 +19,7 @@ pub fn environment() -> anyhow::Result<Environment> {
     let root = Utf8PathBuf::from_path_buf(root).map_err(|p| anyhow!("non-UTF-8 root {p:?}"))?;
     // Lockstep documents have no blessed history: compare against HEAD so
     // that a clone without an `origin` remote works too.
-    Ok(Environment::new(FIX_COMMAND, root, "openapi")?.with_default_git_branch("HEAD"))
+    Ok(Environment::new(MANAGER_COMMAND, root, "openapi/base")?.with_default_git_branch("HEAD"))
 }
 
 /// Every API the project serves, one document each.
@@ -158,7 +159,7 @@ fn is_camel_case(id: &str) -> bool {
 pub fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
     use clap::Parser;
     let app = dropshot_api_manager::App::try_parse_from(
-        std::iter::once(FIX_COMMAND.to_string()).chain(args),
+        std::iter::once(MANAGER_COMMAND.to_string()).chain(args),
     )
     .unwrap_or_else(|e| e.exit());
     Ok(app.exec(&environment()?, &all_apis()?))
@@ -175,7 +176,7 @@ mod tests {
         assert_eq!(
             result,
             CheckResult::Success,
-            "openapi/ is stale or invalid: run `cargo xtask openapi generate` and commit"
+            "openapi/base/ is stale or invalid: run `cargo xtask openapi generate` and commit"
         );
     }
 

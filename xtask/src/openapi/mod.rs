@@ -1,0 +1,163 @@
+//! `cargo xtask openapi generate|check|list`: the checked-in OpenAPI
+//! documents, in two declared steps.
+//!
+//! 1. **Base**: dropshot's document of each API trait, kept in lockstep by
+//!    dropshot-api-manager in `openapi/base/<api>.json` ([`manager`]).
+//! 2. **Enrichment**: `openapi/<api>.json`, the contract users get, is the
+//!    base document with, in order: the API's OpenAPI Overlay
+//!    (`openapi/overlays/<api>.overlay.yaml`: servers, security, every
+//!    status of every operation, optional bodies; [`overlay`]); the generic
+//!    rewrites every document needs ([`normalise`]); and the examples of the
+//!    conformance cases ([`examples`]).
+//!
+//! `check` fails on a stale base document, on an enriched document that
+//! differs from what the enrichment makes (showing the diff), and on any
+//! incompatibility with a vendor's published document in
+//! `openapi/upstream/` ([`upstream`]); it prints the command that fixes the
+//! first two.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde_json::Value;
+
+pub mod examples;
+pub mod manager;
+pub mod normalise;
+pub mod overlay;
+pub mod upstream;
+
+/// The command that regenerates the documents, printed by `check`.
+pub const FIX_COMMAND: &str = "cargo xtask openapi generate";
+
+/// Every API, by the ident of its document.
+pub const APIS: &[&str] = &[
+    "alta",
+    "sandbox",
+    "voicegenie",
+    "leadterra",
+    "leadlex",
+    "woodpecker",
+];
+
+/// The enriched document of `ident`, made from its base document text.
+pub fn enrich(root: &Path, ident: &str, base: &str) -> anyhow::Result<String> {
+    let mut doc: Value = serde_json::from_str(base).context("parsing the base document")?;
+    let overlay_path = root.join(format!("openapi/overlays/{ident}.overlay.yaml"));
+    let overlay_text = std::fs::read_to_string(&overlay_path)
+        .with_context(|| format!("reading {}", overlay_path.display()))?;
+    overlay::Overlay::from_yaml(&overlay_text)?
+        .apply(&mut doc, &format!("../base/{ident}.json"))
+        .with_context(|| format!("applying {}", overlay_path.display()))?;
+    normalise::plain_enums(&mut doc);
+    normalise::nullable_types(&mut doc)?;
+    let base_path = normalise::server_base_path(&doc)?;
+    normalise::rebase_paths(&mut doc)?;
+    let cases = examples::read_cases(&root.join("conformance/cases").join(ident))?;
+    examples::add_examples(&mut doc, &base_path, &cases)
+        .with_context(|| format!("adding the examples of conformance/cases/{ident}"))?;
+    Ok(serde_json::to_string_pretty(&doc)? + "\n")
+}
+
+/// Writes every enriched document from its base document.
+fn generate_enriched(root: &Path) -> anyhow::Result<()> {
+    for ident in APIS {
+        let base = read(&root.join(format!("openapi/base/{ident}.json")))?;
+        let enriched = enrich(root, ident, &base).with_context(|| format!("enriching {ident}"))?;
+        let path = root.join(format!("openapi/{ident}.json"));
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(enriched.as_str()) {
+            std::fs::write(&path, enriched)
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("    wrote openapi/{ident}.json");
+        }
+    }
+    Ok(())
+}
+
+/// Every problem of the enriched documents: stale ones (with a diff) and
+/// incompatibilities with the vendors' published documents.
+pub fn enriched_problems(root: &Path) -> anyhow::Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for ident in APIS {
+        let base = read(&root.join(format!("openapi/base/{ident}.json")))?;
+        let wanted = enrich(root, ident, &base).with_context(|| format!("enriching {ident}"))?;
+        let path = root.join(format!("openapi/{ident}.json"));
+        let found = std::fs::read_to_string(&path).unwrap_or_default();
+        if found != wanted {
+            let diff = similar::TextDiff::from_lines(&found, &wanted)
+                .unified_diff()
+                .context_radius(2)
+                .header(&format!("openapi/{ident}.json (checked in)"), "(generated)")
+                .to_string();
+            let shown: Vec<&str> = diff.lines().take(60).collect();
+            problems.push(format!(
+                "openapi/{ident}.json is stale:\n{}{}",
+                shown.join("\n"),
+                if diff.lines().count() > 60 {
+                    "\n…"
+                } else {
+                    ""
+                }
+            ));
+        }
+        let upstream = root.join(format!("openapi/upstream/{ident}.yaml"));
+        if upstream.exists() {
+            let doc: Value = serde_json::from_str(&found)
+                .with_context(|| format!("parsing openapi/{ident}.json"))?;
+            for problem in upstream::check(&read(&upstream)?, &doc)? {
+                problems.push(format!(
+                    "openapi/{ident}.json is not compatible with openapi/upstream/{ident}.yaml: {problem}"
+                ));
+            }
+        }
+    }
+    Ok(problems)
+}
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Runs `generate`, `check`, or any other dropshot-api-manager command.
+pub fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
+    let root = crate::project_root();
+    let command = args.first().map(String::as_str);
+    let code = manager::run(args.clone())?;
+    if code != ExitCode::SUCCESS {
+        return Ok(code);
+    }
+    match command {
+        Some("generate") => {
+            generate_enriched(&root)?;
+            eprintln!("enriched documents up to date");
+        }
+        Some("check") => {
+            let problems = enriched_problems(&root)?;
+            if !problems.is_empty() {
+                for problem in &problems {
+                    eprintln!("error: {problem}");
+                }
+                eprintln!(
+                    "{} problem(s) in the enriched documents; a stale document is fixed by `{FIX_COMMAND}`, an incompatibility by changing the API or its overlay",
+                    problems.len()
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            eprintln!("enriched documents up to date and compatible with openapi/upstream/");
+        }
+        _ => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enriched_documents_are_up_to_date_and_compatible() {
+        let problems = enriched_problems(&crate::project_root()).unwrap();
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+}
