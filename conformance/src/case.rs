@@ -70,6 +70,11 @@ pub struct Given {
     /// rate limit); their answers are not compared.
     #[serde(default)]
     pub before: Vec<Request>,
+    /// Requests to the face sent concurrently just before the documented
+    /// one and still in flight when it is sent (e.g. to fill Woodpecker's
+    /// per-key queue); their answers are not compared.
+    #[serde(default)]
+    pub in_flight: Vec<Request>,
     /// Seconds to advance the virtual clock before the request.
     #[serde(default)]
     pub advance_seconds: u64,

@@ -124,7 +124,21 @@ impl Harness {
             .await
             .context("resetting the world")?;
         self.apply_given(vendor, case).await?;
-        let exchange = self.send(vendor, &case.request).await?;
+        let exchange = if case.given.in_flight.is_empty() {
+            self.send(vendor, &case.request).await?
+        } else {
+            // Every in-flight request is sent and given time to arrive (it
+            // waits in the server), then the documented one.
+            let in_flight = futures::future::join_all(
+                case.given.in_flight.iter().map(|r| self.send(vendor, r)),
+            );
+            let documented = async {
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                self.send(vendor, &case.request).await
+            };
+            let (_, exchange) = tokio::join!(in_flight, documented);
+            exchange?
+        };
         let mut verdict = Verdict::default();
 
         if exchange.status != case.documented.status {

@@ -277,13 +277,15 @@ fn schemathesis(root: &Path, out: &Path) -> anyhow::Result<bool> {
 fn fuzz_faces(st: &Path, server: &mut std::process::Child, out: &Path) -> anyhow::Result<bool> {
     let stdout = server.stdout.take().context("campaignd's stdout")?;
     let mut lines = BufReader::new(stdout).lines();
-    let mut faces: Vec<(String, String)> = Vec::new();
+    // (name, base URL, document URL): the documents' paths are relative to
+    // the base URL (their servers' base path).
+    let mut faces: Vec<(String, String, String)> = Vec::new();
     for line in lines.by_ref() {
         let line = line?;
         let fields: Vec<&str> = line.split_whitespace().collect();
-        if let [name, _base, document] = fields.as_slice() {
-            if let Some(origin) = document.strip_suffix("/openapi.json") {
-                faces.push((name.to_string(), origin.to_string()));
+        if let [name, base, document] = fields.as_slice() {
+            if document.ends_with("/openapi.json") {
+                faces.push((name.to_string(), base.to_string(), document.to_string()));
             }
         } else if !faces.is_empty() && line.trim().is_empty() {
             break;
@@ -292,17 +294,17 @@ fn fuzz_faces(st: &Path, server: &mut std::process::Child, out: &Path) -> anyhow
     std::thread::spawn(move || lines.for_each(drop));
     let sandbox = faces
         .iter()
-        .find(|(n, _)| n == "sandbox")
-        .map(|(_, o)| o.clone())
+        .find(|(n, _, _)| n == "sandbox")
+        .map(|(_, base, _)| base.clone())
         .context("no sandbox face")?;
     lift_rate_limits(&sandbox)?;
 
     let mut all_passed = true;
-    for (name, origin) in &faces {
-        eprintln!("==> schemathesis: {name} ({origin}/openapi.json)");
+    for (name, base, document) in &faces {
+        eprintln!("==> schemathesis: {name} ({document}, base URL {base})");
         let mut command = Command::new(st);
         command
-            .args(["run", &format!("{origin}/openapi.json"), "--url", origin])
+            .args(["run", document, "--url", base])
             .args(["--checks", "not_a_server_error,response_schema_conformance"])
             .args([
                 "--max-examples",

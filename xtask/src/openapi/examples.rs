@@ -175,6 +175,48 @@ fn add_case(doc: &mut Value, base: &str, name: &str, case: &CaseView) -> anyhow:
     Ok(())
 }
 
+/// Every response with a JSON body that has no example, as
+/// `METHOD path status`: each documented status needs at least one.
+pub fn responses_without_examples(doc: &Value) -> Vec<String> {
+    let mut missing = Vec::new();
+    let Some(paths) = doc["paths"].as_object() else {
+        return missing;
+    };
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        for (method, op) in item {
+            let Some(responses) = op["responses"].as_object() else {
+                continue;
+            };
+            for status in responses.keys() {
+                let pointer = format!(
+                    "/paths/{}/{method}/responses/{}",
+                    escape(path),
+                    escape(status)
+                );
+                let Some(response) = resolve_response(doc, &pointer).and_then(|p| doc.pointer(&p))
+                else {
+                    continue;
+                };
+                let Some(media) = response.pointer("/content/application~1json") else {
+                    continue;
+                };
+                let has_example = media.get("example").is_some()
+                    || media["examples"].as_object().is_some_and(|e| !e.is_empty());
+                if !has_example {
+                    missing.push(format!(
+                        "{} {path} {status} has no example",
+                        method.to_uppercase()
+                    ));
+                }
+            }
+        }
+    }
+    missing
+}
+
 /// The path template (and its parameter values) of `method` that matches
 /// `path` segment by segment, `{name}` matching any one segment.
 fn match_template(
@@ -360,6 +402,26 @@ mod tests {
             op["requestBody"]["content"]["application/json"]["examples"]["pause_404"]["value"],
             json!({"pauseProspects": true})
         );
+    }
+
+    #[test]
+    fn a_response_without_an_example_is_reported() {
+        let mut doc = doc();
+        let missing = responses_without_examples(&doc);
+        assert_eq!(
+            missing,
+            vec!["POST /campaigns/{campaignId}/pause 404 has no example"]
+        );
+        let cases = vec![(
+            "pause_404".to_string(),
+            case(
+                "/v1/campaigns/7c9e6679-7425-40de-944b-e07fc1f90ae7/pause",
+                404,
+                Some(json!({})),
+            ),
+        )];
+        add_examples(&mut doc, "/v1", &cases).unwrap();
+        assert!(responses_without_examples(&doc).is_empty());
     }
 
     #[test]

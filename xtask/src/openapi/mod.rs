@@ -101,6 +101,14 @@ pub fn enriched_problems(root: &Path) -> anyhow::Result<Vec<String>> {
                 }
             ));
         }
+        if root.join("conformance/cases").join(ident).is_dir() {
+            let doc: Value = serde_json::from_str(&wanted)?;
+            for problem in examples::responses_without_examples(&doc) {
+                problems.push(format!(
+                    "openapi/{ident}.json: {problem}: add a conformance case that answers it"
+                ));
+            }
+        }
         let upstream = root.join(format!("openapi/upstream/{ident}.yaml"));
         if upstream.exists() {
             let doc: Value = serde_json::from_str(&found)
