@@ -28,6 +28,17 @@ pub struct Case {
     pub then: Vec<Check>,
 }
 
+impl Case {
+    /// Every free path of the case (documented and sandbox choice).
+    pub fn free_paths(&self) -> Vec<String> {
+        let mut free = self.documented.free.clone();
+        if let Some(choice) = &self.sandbox_choice {
+            free.extend(choice.free.iter().cloned());
+        }
+        free
+    }
+}
+
 /// The page and section an example comes from.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

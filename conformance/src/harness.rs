@@ -34,11 +34,42 @@ pub struct Exchange {
 }
 
 impl Exchange {
-    /// The exchange with volatile values (timestamps) redacted.
-    pub fn redacted(&self) -> Exchange {
+    /// The exchange with volatile values redacted: timestamps, and the
+    /// case's free paths (generated ids; `[]` stands for every item of an
+    /// array, e.g. `data[].id`).
+    pub fn redacted(&self, free: &[String]) -> Exchange {
         let mut copy = self.clone();
         redact(&mut copy.body);
+        for path in free {
+            let segments: Vec<&str> = path.split('.').collect();
+            redact_path(&mut copy.body, &segments);
+        }
         copy
+    }
+}
+
+fn redact_path(value: &mut Value, segments: &[&str]) {
+    let Some((first, rest)) = segments.split_first() else {
+        *value = Value::String("[generated]".into());
+        return;
+    };
+    let (key, every_item) = match first.strip_suffix("[]") {
+        Some(key) => (key, true),
+        None => (*first, false),
+    };
+    let Some(child) = (if key.is_empty() {
+        Some(value)
+    } else {
+        value.get_mut(key)
+    }) else {
+        return;
+    };
+    if every_item {
+        for item in child.as_array_mut().into_iter().flatten() {
+            redact_path(item, rest);
+        }
+    } else {
+        redact_path(child, rest);
     }
 }
 

@@ -71,7 +71,7 @@ fn documented_examples() {
             omit_expression => true,
             snapshot_suffix => format!("{vendor}__{name}"),
         }, {
-            insta::assert_json_snapshot!(exchange.redacted());
+            insta::assert_json_snapshot!(exchange.redacted(&case.free_paths()));
         });
     });
 
