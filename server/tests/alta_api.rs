@@ -440,7 +440,7 @@ async fn pausing_a_draft_is_a_validation_error_and_the_campaign_is_unchanged() {
         .alta
         .create_campaign()
         .body(alta::types::CampaignCreate {
-            name: "Draft".into(),
+            name: "Draft".parse().unwrap(),
             description: None,
         })
         .send()
@@ -520,7 +520,7 @@ async fn cursor_pagination_walks_forward_and_back_and_rejects_changed_filters() 
             .alta
             .create_campaign()
             .body(alta::types::CampaignCreate {
-                name: format!("c{n:02}"),
+                name: format!("c{n:02}").parse().unwrap(),
                 description: None,
             })
             .send()

@@ -60,10 +60,12 @@ pub struct Campaign {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CampaignCreate {
-    /// The campaign's name: required, 1 to 255 characters.
+    /// The campaign's name: required, 1 to 255 characters, not blank.
+    #[schemars(length(min = 1, max = 255), regex(pattern = r"\S"))]
     pub name: String,
     /// An optional description, at most 255 characters.
     #[serde(default)]
+    #[schemars(length(max = 255))]
     pub description: Option<String>,
 }
 
@@ -171,6 +173,7 @@ pub struct ProspectCreate {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProspectsAdd {
     /// 1 to 20 prospects.
+    #[schemars(length(min = 1, max = 20))]
     pub prospects: Vec<ProspectCreate>,
 }
 
@@ -214,6 +217,7 @@ pub struct ProspectPage {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct PageParams {
     /// Page size, 1 to 100 (default 10).
+    #[schemars(range(min = 1, max = 100))]
     pub limit: Option<u32>,
     /// A `next` or `previous` cursor from an earlier page.
     pub cursor: Option<String>,
@@ -223,9 +227,12 @@ pub struct PageParams {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProspectListParams {
-    /// Only prospects of this campaign. Changing it between pages is an error.
+    /// Only prospects of this campaign (a UUID). Changing it between pages
+    /// is an error.
+    #[schemars(with = "Option<uuid::Uuid>")]
     pub campaign_id: Option<String>,
     /// Page size, 1 to 100 (default 10).
+    #[schemars(range(min = 1, max = 100))]
     pub limit: Option<u32>,
     /// A `next` or `previous` cursor from an earlier page.
     pub cursor: Option<String>,

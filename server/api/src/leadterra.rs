@@ -49,7 +49,8 @@ pub struct SequenceStep {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CampaignCreate {
-    /// The campaign's name.
+    /// The campaign's name (not blank).
+    #[schemars(length(min = 1), regex(pattern = r"\S"))]
     pub name: String,
     /// The emails, in order.
     #[serde(default)]
@@ -77,6 +78,7 @@ pub struct Campaign {
 #[serde(rename_all = "camelCase")]
 pub struct Lead {
     /// Email address (required; leads are matched by it).
+    #[schemars(regex(pattern = "@"))]
     pub email: String,
     /// First name.
     #[serde(default)]
@@ -142,9 +144,13 @@ pub struct CampaignStats {
 pub struct WebhookCreate {
     /// Where deliveries are POSTed. Leadterra requires https; the sandbox
     /// also accepts plain http on loopback (127.0.0.1, localhost).
+    #[schemars(regex(
+        pattern = r"^(https://[^/?#@\s:]+|http://(127\.0\.0\.1|localhost|\[::1\]))(:[0-9]{1,5})?([/?#]\S*)?$"
+    ))]
     pub url: String,
     /// Events to deliver: `campaign.started`, `message.sent`,
     /// `message.bounced`, `reply.received`.
+    #[schemars(length(min = 1))]
     pub events: Vec<String>,
 }
 

@@ -125,6 +125,7 @@ pub struct CampaignListResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ListParams {
     /// Page size, 1 to 1000 (default 10).
+    #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<u32>,
     /// Campaigns to skip (default 0).
     pub offset: Option<u64>,
@@ -167,7 +168,8 @@ pub struct ContactUpload {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignUpload {
-    /// The campaign's name (required).
+    /// The campaign's name (required, not blank).
+    #[schemars(length(min = 1), regex(pattern = r"\S"))]
     pub campaign_name: String,
     /// Contacts to call; duplicate phone numbers are skipped.
     pub contacts: Vec<ContactUpload>,

@@ -39,6 +39,7 @@ pub struct EmailStep {
     pub body: String,
     /// Days after the previous email (the first: after the campaign runs).
     #[serde(default)]
+    #[schemars(range(max = 3650))]
     pub delay_in_days: u32,
 }
 
@@ -64,7 +65,8 @@ pub struct ProspectCreate {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignCreate {
-    /// The campaign's name.
+    /// The campaign's name (not blank).
+    #[schemars(length(min = 1), regex(pattern = r"\S"))]
     pub name: String,
     /// The emails, in order.
     #[serde(default)]
@@ -178,6 +180,7 @@ impl HttpResponseError for WoodpeckerError {
 pub struct CampaignPath {
     /// The campaign's id, an integer. Anything else (including the literal
     /// `{campaign_id}` of the documented curl) is the documented 400.
+    #[schemars(with = "u64", range(min = 1))]
     pub campaign_id: String,
 }
 
