@@ -1,6 +1,8 @@
 //! `cargo xtask ci`: everything CI checks, in order, stopping at the first
 //! failure: formatting, clippy, the OpenAPI documents, the whole test suite,
-//! and the conformance run (report and schemathesis).
+//! the conformance run (report and schemathesis), and the ecosystem's
+//! contract tools on the documents (Redocly, Prism, a generated Python
+//! client, Specmatic).
 
 use std::process::{Command, ExitCode};
 
@@ -23,6 +25,7 @@ const STEPS: &[(&str, &[&str])] = &[
     ("openapi", &["xtask", "openapi", "check"]),
     ("tests", &["test", "--workspace"]),
     ("conformance", &["xtask", "conformance"]),
+    ("contract tools", &["xtask", "contract"]),
 ];
 
 /// Runs every step.

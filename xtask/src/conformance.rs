@@ -7,15 +7,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use serde_json::Value;
-
-/// The schemathesis release the project is tested with.
-const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
 /// The header each face needs on a demo server, for schemathesis.
 const DEMO_AUTH: &[(&str, &str)] = &[
@@ -58,18 +55,10 @@ struct DocumentedExample {
     what: String,
 }
 
-/// Cargo's target directory (honours `CARGO_TARGET_DIR`, as the
-/// conformance test does when it writes its results).
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
-}
-
 /// Runs the task.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let root = crate::project_root();
-    let out = target_dir(&root).join("conformance");
+    let out = crate::tools::target_dir(&root).join("conformance");
     let results = out.join("results");
     let _ = std::fs::remove_dir_all(&results);
     std::fs::create_dir_all(&results)?;
@@ -251,7 +240,7 @@ fn junit(cases: &[CaseResult]) -> String {
 /// Installs schemathesis if needed, starts a demo server and fuzzes every
 /// served document. True when schemathesis found nothing.
 fn schemathesis(root: &Path, out: &Path) -> anyhow::Result<bool> {
-    let st = install_schemathesis(out)?;
+    let st = crate::tools::Tools::ensure()?.venv_bin("st");
     eprintln!("==> building campaignd for schemathesis");
     let built = Command::new(crate::cargo())
         .args(["build", "-q", "-p", "campaignd"])
@@ -260,7 +249,7 @@ fn schemathesis(root: &Path, out: &Path) -> anyhow::Result<bool> {
     if !built.success() {
         bail!("building campaignd failed");
     }
-    let mut server = Command::new(target_dir(root).join("debug/campaignd"))
+    let mut server = Command::new(crate::tools::target_dir(root).join("debug/campaignd"))
         .args([
             "serve", "--memory", "--demo", "--clock", "virtual", "--port", "0",
         ])
@@ -357,34 +346,4 @@ fn lift_rate_limits(sandbox: &str) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The `st` executable of a virtual environment holding the pinned
-/// schemathesis, created on first use.
-fn install_schemathesis(out: &Path) -> anyhow::Result<PathBuf> {
-    let venv = out.join("venv");
-    let st = venv.join("bin/st");
-    let pinned = SCHEMATHESIS.trim_start_matches("schemathesis==");
-    let installed = Command::new(&st)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(pinned));
-    if !installed {
-        eprintln!("==> installing {SCHEMATHESIS} into {}", venv.display());
-        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-        let created = Command::new(&python)
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()?;
-        if !created.success() {
-            bail!("creating the virtual environment with {python} failed");
-        }
-        let pip = Command::new(venv.join("bin/pip"))
-            .args(["install", "-q", SCHEMATHESIS])
-            .status()?;
-        if !pip.success() {
-            bail!("installing {SCHEMATHESIS} failed");
-        }
-    }
-    Ok(st)
 }

@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod ci;
 mod conformance;
+mod contract;
 mod openapi;
+mod tools;
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +35,11 @@ enum Task {
     /// Replay every documented vendor example, print the matrix, write
     /// target/conformance/report.md and junit.xml, and run schemathesis.
     Conformance(conformance::Args),
+    /// Run the ecosystem's contract tools on the documents: Redocly lint,
+    /// Prism mocking every documented status, a generated Python client.
+    Contract(contract::Args),
+    /// Install the pinned tools (npm, PyPI) into target/tools and list them.
+    Tools,
     /// Run the benchmarks: engine (cargo bench) and HTTP throughput (wrk).
     Bench(bench::Args),
     /// Run everything CI runs: fmt --check, clippy -D warnings, openapi
@@ -59,6 +66,8 @@ fn main() -> anyhow::Result<ExitCode> {
         Task::Openapi { args } => openapi::run(args),
         Task::Conformance(args) => conformance::run(args),
         Task::Bench(args) => bench::run(args),
+        Task::Contract(args) => contract::run(args),
+        Task::Tools => tools::run(),
         Task::Ci => ci::run(),
     }
 }
