@@ -147,6 +147,11 @@ impl Harness {
         })
     }
 
+    /// The base URL of a face (with its vendor's path prefix).
+    pub fn base_url(&self, vendor: &str) -> &str {
+        self.running.url(vendor)
+    }
+
     /// Runs one case of `vendor` (the face's name).
     pub async fn run(&self, vendor: &str, case: &Case) -> anyhow::Result<(Exchange, Verdict)> {
         self.prepare(vendor, case).await?;
@@ -360,7 +365,7 @@ impl Harness {
     }
 
     /// Sends a request to a face exactly as documented (only the origin changes).
-    async fn send(&self, vendor: &str, request: &Request) -> anyhow::Result<Exchange> {
+    pub async fn send(&self, vendor: &str, request: &Request) -> anyhow::Result<Exchange> {
         let origin = self.running.origin(vendor);
         let method: reqwest::Method = request.method.parse().context("method")?;
         let mut builder = self

@@ -9,6 +9,9 @@
 //!    operation with that status and its first documented example.
 //! 3. **openapi-python-client** generates a Python client from every
 //!    document (warnings are failures), and the client is imported.
+//! 4. **Specmatic** replays every named example against the running
+//!    sandbox, each in the world its conformance case sets up
+//!    ([`crate::specmatic`]).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -27,10 +30,14 @@ pub const VENDORS: &[&str] = &["alta", "voicegenie", "leadterra", "leadlex", "wo
 
 /// Which tools to run.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Skip the Specmatic replay.
+    #[arg(long)]
+    pub skip_specmatic: bool,
+}
 
 /// Runs every contract tool; fails when any finds a problem.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let root = crate::project_root();
     let tools = Tools::ensure()?;
     let mut failures: Vec<String> = Vec::new();
@@ -47,6 +54,10 @@ pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
 
     eprintln!("==> openapi-python-client: a Python client from every document");
     failures.extend(python_clients(&tools, &root)?);
+
+    if !args.skip_specmatic {
+        failures.extend(crate::specmatic::replay(&tools, &root)?);
+    }
 
     if failures.is_empty() {
         eprintln!("==> contract tools: no problem found");

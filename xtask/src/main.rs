@@ -10,6 +10,7 @@ mod ci;
 mod conformance;
 mod contract;
 mod openapi;
+mod specmatic;
 mod tools;
 
 #[derive(Parser)]
@@ -36,7 +37,8 @@ enum Task {
     /// target/conformance/report.md and junit.xml, and run schemathesis.
     Conformance(conformance::Args),
     /// Run the ecosystem's contract tools on the documents: Redocly lint,
-    /// Prism mocking every documented status, a generated Python client.
+    /// Prism mocking every documented status, a generated Python client,
+    /// Specmatic replaying every example against the sandbox.
     Contract(contract::Args),
     /// Install the pinned tools (npm, PyPI) into target/tools and list them.
     Tools,

@@ -46,9 +46,15 @@ pub struct RequestView {
     pub method: String,
     /// The path and query.
     pub path: String,
+    /// The headers.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
     /// A JSON body.
     #[serde(default)]
     pub json: Option<Value>,
+    /// A raw body (malformed on purpose, or empty).
+    #[serde(default)]
+    pub raw: Option<String>,
 }
 
 /// A case's documented answer.
@@ -219,7 +225,7 @@ pub fn responses_without_examples(doc: &Value) -> Vec<String> {
 
 /// The path template (and its parameter values) of `method` that matches
 /// `path` segment by segment, `{name}` matching any one segment.
-fn match_template(
+pub fn match_template(
     doc: &Value,
     path: &str,
     method: &str,
