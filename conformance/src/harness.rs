@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::case::{Case, Request};
+use crate::client_replay::{self, NotReplayed};
 use crate::compare::{compare, contains, timestamp_format};
 use crate::schema::Document;
 
@@ -118,6 +119,47 @@ impl Verdict {
     }
 }
 
+/// `got` with the `null`s of `expected` restored where `got` lacks the key:
+/// the generated types skip an absent optional field when serialized back,
+/// which says the client read `null` (or nothing), not that it lost a value.
+fn with_nulls_of(expected: &Value, got: &Value) -> Value {
+    match (expected, got) {
+        (Value::Object(e), Value::Object(g)) => {
+            let mut out = g.clone();
+            for (key, value) in e {
+                match g.get(key) {
+                    Some(inner) => {
+                        out.insert(key.clone(), with_nulls_of(value, inner));
+                    }
+                    None if value.is_null() => {
+                        out.insert(key.clone(), Value::Null);
+                    }
+                    None => {}
+                }
+            }
+            Value::Object(out)
+        }
+        (Value::Array(e), Value::Array(g)) => match e.first() {
+            Some(template) => {
+                Value::Array(g.iter().map(|item| with_nulls_of(template, item)).collect())
+            }
+            None => got.clone(),
+        },
+        _ => got.clone(),
+    }
+}
+
+/// The judgement of a case replayed through the generated client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientVerdict {
+    /// The typed answer is the documented one.
+    Passed,
+    /// The typed client cannot express the request (why).
+    NotExpressible(String),
+    /// The typed answer differs, or the client could not read it.
+    Failed(Vec<String>),
+}
+
 /// One server for every case; the world is reset between cases.
 pub struct Harness {
     running: Running,
@@ -159,6 +201,74 @@ impl Harness {
         let mut verdict = self.judge(vendor, case, &exchange);
         self.check_rules(vendor, case, &mut verdict).await?;
         Ok((exchange, verdict))
+    }
+
+    /// Replays the case through the generated client of its face, in the
+    /// case's world, and judges the typed answer like the raw one (status
+    /// and body; the `then` rules are the raw run's).
+    pub async fn run_with_client(
+        &self,
+        vendor: &str,
+        case: &Case,
+    ) -> anyhow::Result<ClientVerdict> {
+        self.prepare(vendor, case).await?;
+        let document = self
+            .documents
+            .get(vendor)
+            .with_context(|| format!("no document for {vendor}"))?;
+        let Some((template, operation_id)) =
+            document.operation(&case.request.method, &case.request.path)
+        else {
+            return Ok(ClientVerdict::NotExpressible(
+                "no operation of the document matches the request".into(),
+            ));
+        };
+        let base_url = self.running.url(vendor);
+        let in_flight =
+            futures::future::join_all(case.given.in_flight.iter().map(|r| self.send(vendor, r)));
+        let replayed = async {
+            if !case.given.in_flight.is_empty() {
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
+            client_replay::replay(vendor, &operation_id, &template, base_url, case).await
+        };
+        let (_, replayed) = tokio::join!(in_flight, replayed);
+        let answer = match replayed {
+            Ok(answer) => answer,
+            Err(NotReplayed::NotExpressible(why)) => return Ok(ClientVerdict::NotExpressible(why)),
+            Err(NotReplayed::Failed(e)) => {
+                return Ok(ClientVerdict::Failed(vec![format!("{e:#}")]));
+            }
+        };
+        let mut differences = Vec::new();
+        if answer.status != case.documented.status {
+            differences.push(format!(
+                "status: expected {}, the client got {}",
+                case.documented.status, answer.status
+            ));
+        }
+        let expected = case
+            .documented
+            .body
+            .as_ref()
+            .or(case.sandbox_choice.as_ref().map(|c| &c.body));
+        match (expected, &answer.body) {
+            (Some(expected), Some(got)) => differences.extend(
+                compare(expected, &with_nulls_of(expected, got), &case.free_paths())
+                    .iter()
+                    .map(|d| d.to_string()),
+            ),
+            (Some(_), None) => differences.push("body: documented, the client read none".into()),
+            (None, Some(got)) if case.documented.no_body => {
+                differences.push(format!("body: documented as none, the client read {got}"))
+            }
+            _ => {}
+        }
+        Ok(if differences.is_empty() {
+            ClientVerdict::Passed
+        } else {
+            ClientVerdict::Failed(differences)
+        })
     }
 
     /// Resets the world and applies the case's `given`.

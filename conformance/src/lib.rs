@@ -7,6 +7,7 @@
 //! every documented example is `conformance/documented.json`.
 
 pub mod case;
+pub mod client_replay;
 pub mod compare;
 pub mod harness;
 pub mod schema;
@@ -26,6 +27,10 @@ pub struct CaseResult {
     pub passed: bool,
     /// Every failure, one per line.
     pub failures: Vec<String>,
+    /// The replay through the generated client: `passed`, `failed`, or
+    /// `not expressible: <why>`.
+    #[serde(default)]
+    pub client: String,
 }
 
 /// Where case results are written: `target/conformance/results`.

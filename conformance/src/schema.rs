@@ -73,6 +73,15 @@ impl Document {
         }
     }
 
+    /// The path template and operationId of `method path` (a concrete path).
+    pub fn operation(&self, method: &str, path: &str) -> Option<(String, String)> {
+        let template = self.template_for(path)?;
+        let id = self.doc["paths"][&template][method.to_lowercase()]["operationId"]
+            .as_str()?
+            .to_string();
+        Some((template, id))
+    }
+
     /// Every violation of the document by this response, as text.
     pub fn violations(
         &self,

@@ -6,7 +6,7 @@
 //! `CONFORMANCE_VENDOR=<name>` runs one vendor's cases only.
 
 use conformance::case::Case;
-use conformance::harness::Harness;
+use conformance::harness::{ClientVerdict, Harness};
 use conformance::{CaseResult, results_dir};
 
 #[test]
@@ -50,12 +50,26 @@ fn documented_examples() {
                 return;
             }
         };
+        let mut failures = verdict.failures();
+        let client = match runtime.block_on(harness.run_with_client(&vendor, &case)) {
+            Ok(ClientVerdict::Passed) => "passed".to_string(),
+            Ok(ClientVerdict::NotExpressible(why)) => format!("not expressible: {why}"),
+            Ok(ClientVerdict::Failed(differences)) => {
+                failures.extend(differences.iter().map(|d| format!("client: {d}")));
+                "failed".to_string()
+            }
+            Err(e) => {
+                failures.push(format!("client: could not run: {e:#}"));
+                "failed".to_string()
+            }
+        };
         let result = CaseResult {
             vendor: vendor.clone(),
             case: name.clone(),
             examples: case.source.examples.clone(),
-            passed: verdict.passed(),
-            failures: verdict.failures(),
+            passed: failures.is_empty(),
+            failures,
+            client,
         };
         let file = results.join(format!("{vendor}__{name}.json"));
         std::fs::write(&file, serde_json::to_vec_pretty(&result).unwrap()).unwrap();

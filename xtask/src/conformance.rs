@@ -41,6 +41,9 @@ struct CaseResult {
     examples: Vec<String>,
     passed: bool,
     failures: Vec<String>,
+    /// The replay through the generated client.
+    #[serde(default)]
+    client: String,
 }
 
 #[derive(Deserialize)]
@@ -129,6 +132,7 @@ fn report(
     {
         let vendor_cases: Vec<&CaseResult> = cases.iter().filter(|c| &c.vendor == vendor).collect();
         let passed = vendor_cases.iter().filter(|c| c.passed).count();
+        let through_client = vendor_cases.iter().filter(|c| c.client == "passed").count();
         let covered: Vec<&DocumentedExample> = documented
             .examples
             .iter()
@@ -142,23 +146,31 @@ fn report(
         total_covered += covered.len();
         let _ = writeln!(
             matrix,
-            "{vendor:<11} cases {passed}/{} passed   documented examples covered {}/{}",
+            "{vendor:<11} cases {passed}/{} passed ({through_client} also through the generated client)   documented examples covered {}/{}",
             vendor_cases.len(),
             covered.len(),
             documented.examples.len()
         );
         let _ = writeln!(markdown, "## {vendor} ({})\n", documented.page);
-        let _ = writeln!(markdown, "| case | result | examples |\n|---|---|---|");
+        let _ = writeln!(
+            markdown,
+            "| case | result | generated client | examples |\n|---|---|---|---|"
+        );
         for case in &vendor_cases {
             let verdict = if case.passed { "pass" } else { "FAIL" };
-            let _ = writeln!(matrix, "  {verdict:<5} {}", case.case);
+            let _ = writeln!(
+                matrix,
+                "  {verdict:<5} {} (client: {})",
+                case.case, case.client
+            );
             for failure in &case.failures {
                 let _ = writeln!(matrix, "          {failure}");
             }
             let _ = writeln!(
                 markdown,
-                "| {} | {verdict} | {} |",
+                "| {} | {verdict} | {} | {} |",
                 case.case,
+                case.client,
                 case.examples.join(", ")
             );
         }

@@ -211,20 +211,6 @@ pub fn replay_document(
             }
         }
     }
-    // Specmatic reads an `anyOf` of bare `required` lists (Alta's prospect
-    // identity rule) as alternative schemas without the properties; the
-    // rule is dropped from this copy (the examples replayed satisfy it).
-    crate::openapi::normalise::walk(&mut document, &mut |node| {
-        let only_required = node["anyOf"].as_array().is_some_and(|options| {
-            options.iter().all(|o| {
-                o.as_object()
-                    .is_some_and(|o| o.keys().all(|k| k == "required"))
-            })
-        });
-        if only_required {
-            node.as_object_mut().map(|n| n.remove("anyOf"));
-        }
-    });
     Ok(Replay {
         document,
         replayed,
