@@ -105,11 +105,24 @@ impl Values<'_> {
             .transpose()
     }
 
+    /// The JSON object body of an operation whose body is optional and
+    /// free-form; `{}` when none was sent (progenitor always sends one).
+    fn object_body(&self) -> Result<serde_json::Map<String, Value>, NotReplayed> {
+        Ok(self.body()?.unwrap_or_default())
+    }
+
     /// The JSON body, which the operation requires.
     fn required_body<T: DeserializeOwned>(&self) -> Result<T, NotReplayed> {
         self.body()?
             .ok_or_else(|| NotReplayed::NotExpressible("the operation requires a body".to_string()))
     }
+}
+
+/// Sends a builder and reads its typed answer.
+macro_rules! call {
+    ($builder:expr) => {
+        answer($builder.send().await).await
+    };
 }
 
 /// Turns a typed result into the answer.
@@ -180,19 +193,17 @@ pub async fn replay(
     };
     let http = http_client(case)?;
     let v = &values;
-    match vendor {
-        "alta" => {
+    let uuid = |name: &str| v.path::<uuid::Uuid>(name);
+    let text = |name: &str| v.path::<String>(name);
+    let integer = |name: &str| v.path::<std::num::NonZeroU64>(name);
+    match (vendor, operation_id) {
+        ("alta", op) => {
             let c = alta::Client::new_with_client(base_url, http);
-            match operation_id {
-                "createCampaign" => {
-                    answer(
-                        c.create_campaign()
-                            .body(v.required_body::<alta::types::CampaignCreate>()?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
+            match op {
+                "createCampaign" => call!(
+                    c.create_campaign()
+                        .body(v.required_body::<alta::types::CampaignCreate>()?)
+                ),
                 "listCampaigns" => {
                     let mut b = c.list_campaigns();
                     if let Some(limit) = v.query::<std::num::NonZeroU32>("limit")? {
@@ -201,45 +212,28 @@ pub async fn replay(
                     if let Some(cursor) = v.query::<String>("cursor")? {
                         b = b.cursor(cursor);
                     }
-                    answer(b.send().await).await
+                    call!(b)
                 }
-                "getCampaign" => {
-                    answer(
-                        c.get_campaign()
-                            .campaign_id(v.path::<uuid::Uuid>("campaignId")?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
+                "getCampaign" => call!(c.get_campaign().campaign_id(uuid("campaignId")?)),
                 "pauseCampaign" => {
-                    let mut b = c
-                        .pause_campaign()
-                        .campaign_id(v.path::<uuid::Uuid>("campaignId")?);
+                    let mut b = c.pause_campaign().campaign_id(uuid("campaignId")?);
                     if let Some(body) = v.body::<alta::types::PauseCampaignBody>()? {
                         b = b.body(body);
                     }
-                    answer(b.send().await).await
+                    call!(b)
                 }
                 "resumeCampaign" => {
-                    let mut b = c
-                        .resume_campaign()
-                        .campaign_id(v.path::<uuid::Uuid>("campaignId")?);
+                    let mut b = c.resume_campaign().campaign_id(uuid("campaignId")?);
                     if let Some(body) = v.body::<alta::types::ResumeCampaignBody>()? {
                         b = b.body(body);
                     }
-                    answer(b.send().await).await
+                    call!(b)
                 }
-                "addProspects" => {
-                    answer(
-                        c.add_prospects()
-                            .campaign_id(v.path::<uuid::Uuid>("campaignId")?)
-                            .body(v.required_body::<alta::types::ProspectsAdd>()?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
+                "addProspects" => call!(
+                    c.add_prospects()
+                        .campaign_id(uuid("campaignId")?)
+                        .body(v.required_body::<alta::types::ProspectsAdd>()?)
+                ),
                 "listProspects" => {
                     let mut b = c.list_prospects();
                     if let Some(id) = v.query::<uuid::Uuid>("campaignId")? {
@@ -248,62 +242,20 @@ pub async fn replay(
                     if let Some(limit) = v.query::<std::num::NonZeroU32>("limit")? {
                         b = b.limit(limit);
                     }
-                    answer(b.send().await).await
+                    call!(b)
                 }
-                "pauseProspect" => {
-                    answer(
-                        c.pause_prospect()
-                            .prospect_id(v.path::<uuid::Uuid>("prospectId")?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
-                "resumeProspect" => {
-                    answer(
-                        c.resume_prospect()
-                            .prospect_id(v.path::<uuid::Uuid>("prospectId")?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
+                "pauseProspect" => call!(c.pause_prospect().prospect_id(uuid("prospectId")?)),
+                "resumeProspect" => call!(c.resume_prospect().prospect_id(uuid("prospectId")?)),
                 other => Err(anyhow!("no client call for alta {other}").into()),
             }
         }
-        "voicegenie" => {
+        ("voicegenie", op) => {
             let c = voicegenie::Client::new_with_client(base_url, http);
-            match operation_id {
-                "pauseCampaign" => {
-                    answer(
-                        c.pause_campaign()
-                            .campaign_id(v.path::<String>("campaignId")?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
-                "startCampaign" => {
-                    answer(
-                        c.start_campaign()
-                            .campaign_id(v.path::<String>("campaignId")?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
-                "deleteCampaign" => {
-                    answer(
-                        c.delete_campaign()
-                            .campaign_id(v.path::<String>("campaignId")?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
-                "getCampaign" => {
-                    answer(c.get_campaign().id(v.path::<String>("id")?).send().await).await
-                }
+            match op {
+                "pauseCampaign" => call!(c.pause_campaign().campaign_id(text("campaignId")?)),
+                "startCampaign" => call!(c.start_campaign().campaign_id(text("campaignId")?)),
+                "deleteCampaign" => call!(c.delete_campaign().campaign_id(text("campaignId")?)),
+                "getCampaign" => call!(c.get_campaign().id(text("id")?)),
                 "listCampaigns" => {
                     let mut b = c.list_campaigns();
                     if let Some(limit) = v.query::<std::num::NonZeroU32>("limit")? {
@@ -312,110 +264,46 @@ pub async fn replay(
                     if let Some(offset) = v.query::<u64>("offset")? {
                         b = b.offset(offset);
                     }
-                    answer(b.send().await).await
+                    call!(b)
                 }
-                "uploadCampaignData" => {
-                    answer(
-                        c.upload_campaign_data()
-                            .body(v.required_body::<voicegenie::types::CampaignUpload>()?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
+                "uploadCampaignData" => call!(
+                    c.upload_campaign_data()
+                        .body(v.required_body::<voicegenie::types::CampaignUpload>()?)
+                ),
                 other => Err(anyhow!("no client call for voicegenie {other}").into()),
             }
         }
-        "leadterra" => {
+        ("leadterra", op) => {
             let c = leadterra::Client::new_with_client(base_url, http);
-            match operation_id {
-                "pauseCampaign" => {
-                    let b = c.pause_campaign().id(v.path::<String>("id")?);
-                    if !v.query.is_empty() {
-                        return Err(NotReplayed::NotExpressible(
-                            "the operation takes no query parameters".into(),
-                        ));
-                    }
-                    let body = v.body::<serde_json::Map<String, Value>>()?;
-                    answer(b.body(body.unwrap_or_default()).send().await).await
-                }
-                "startCampaign" => {
-                    let b = c.start_campaign().id(v.path::<String>("id")?);
-                    let body = v.body::<serde_json::Map<String, Value>>()?;
-                    answer(b.body(body.unwrap_or_default()).send().await).await
-                }
-                "createCampaign" => {
-                    answer(
-                        c.create_campaign()
-                            .body(v.required_body::<leadterra::types::CampaignCreate>()?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
-                "enrollLeads" => {
-                    answer(
-                        c.enroll_leads()
-                            .id(v.path::<String>("id")?)
-                            .body(v.required_body::<leadterra::types::LeadsBulk>()?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
-                "getCampaignStats" => {
-                    answer(
-                        c.get_campaign_stats()
-                            .id(v.path::<String>("id")?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
-                "createWebhook" => {
-                    answer(
-                        c.create_webhook()
-                            .body(v.required_body::<leadterra::types::WebhookCreate>()?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
+            match op {
+                "pauseCampaign" if !v.query.is_empty() => Err(NotReplayed::NotExpressible(
+                    "the operation takes no query parameters".into(),
+                )),
+                "pauseCampaign" => call!(c.pause_campaign().id(text("id")?).body(v.object_body()?)),
+                "startCampaign" => call!(c.start_campaign().id(text("id")?).body(v.object_body()?)),
+                "createCampaign" => call!(
+                    c.create_campaign()
+                        .body(v.required_body::<leadterra::types::CampaignCreate>()?)
+                ),
+                "enrollLeads" => call!(
+                    c.enroll_leads()
+                        .id(text("id")?)
+                        .body(v.required_body::<leadterra::types::LeadsBulk>()?)
+                ),
+                "getCampaignStats" => call!(c.get_campaign_stats().id(text("id")?)),
+                "createWebhook" => call!(
+                    c.create_webhook()
+                        .body(v.required_body::<leadterra::types::WebhookCreate>()?)
+                ),
                 other => Err(anyhow!("no client call for leadterra {other}").into()),
             }
         }
-        "leadlex" => {
+        ("leadlex", op) => {
             let c = leadlex::Client::new_with_client(base_url, http);
-            match operation_id {
-                "pauseCampaign" => {
-                    answer(
-                        c.pause_campaign()
-                            .id(v.path::<String>("id")?)
-                            .body(
-                                v.body::<serde_json::Map<String, Value>>()?
-                                    .unwrap_or_default(),
-                            )
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
-                "startCampaign" => {
-                    answer(
-                        c.start_campaign()
-                            .id(v.path::<String>("id")?)
-                            .body(
-                                v.body::<serde_json::Map<String, Value>>()?
-                                    .unwrap_or_default(),
-                            )
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
-                "getCampaign" => {
-                    answer(c.get_campaign().id(v.path::<String>("id")?).send().await).await
-                }
+            match op {
+                "pauseCampaign" => call!(c.pause_campaign().id(text("id")?).body(v.object_body()?)),
+                "startCampaign" => call!(c.start_campaign().id(text("id")?).body(v.object_body()?)),
+                "getCampaign" => call!(c.get_campaign().id(text("id")?)),
                 "listCampaigns" => {
                     let mut b = c.list_campaigns();
                     if let Some(page) = v.query::<std::num::NonZeroU32>("page")? {
@@ -424,93 +312,40 @@ pub async fn replay(
                     if let Some(per_page) = v.query::<std::num::NonZeroU32>("per_page")? {
                         b = b.per_page(per_page);
                     }
-                    answer(b.send().await).await
+                    call!(b)
                 }
-                "listCampaignContacts" => {
-                    answer(
-                        c.list_campaign_contacts()
-                            .id(v.path::<String>("id")?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
+                "listCampaignContacts" => call!(c.list_campaign_contacts().id(text("id")?)),
                 other => Err(anyhow!("no client call for leadlex {other}").into()),
             }
         }
-        "woodpecker" => {
+        ("woodpecker", op) => {
             let c = woodpecker::Client::new_with_client(base_url, http);
-            match operation_id {
-                "pauseCampaign" => {
-                    answer(
-                        c.pause_campaign()
-                            .campaign_id(v.path::<std::num::NonZeroU64>("campaign_id")?)
-                            .body(
-                                v.body::<serde_json::Map<String, Value>>()?
-                                    .unwrap_or_default(),
-                            )
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
-                "runCampaign" => {
-                    answer(
-                        c.run_campaign()
-                            .campaign_id(v.path::<std::num::NonZeroU64>("campaign_id")?)
-                            .body(
-                                v.body::<serde_json::Map<String, Value>>()?
-                                    .unwrap_or_default(),
-                            )
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
-                "stopCampaign" => {
-                    answer(
-                        c.stop_campaign()
-                            .campaign_id(v.path::<std::num::NonZeroU64>("campaign_id")?)
-                            .body(
-                                v.body::<serde_json::Map<String, Value>>()?
-                                    .unwrap_or_default(),
-                            )
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
-                "getCampaign" => {
-                    answer(
-                        c.get_campaign()
-                            .campaign_id(v.path::<std::num::NonZeroU64>("campaign_id")?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
-                "deleteCampaign" => {
-                    answer(
-                        c.delete_campaign()
-                            .campaign_id(v.path::<std::num::NonZeroU64>("campaign_id")?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
-                "createCampaign" => {
-                    answer(
-                        c.create_campaign()
-                            .body(v.required_body::<woodpecker::types::CampaignCreate>()?)
-                            .send()
-                            .await,
-                    )
-                    .await
-                }
+            match op {
+                "pauseCampaign" => call!(
+                    c.pause_campaign()
+                        .campaign_id(integer("campaign_id")?)
+                        .body(v.object_body()?)
+                ),
+                "runCampaign" => call!(
+                    c.run_campaign()
+                        .campaign_id(integer("campaign_id")?)
+                        .body(v.object_body()?)
+                ),
+                "stopCampaign" => call!(
+                    c.stop_campaign()
+                        .campaign_id(integer("campaign_id")?)
+                        .body(v.object_body()?)
+                ),
+                "getCampaign" => call!(c.get_campaign().campaign_id(integer("campaign_id")?)),
+                "deleteCampaign" => call!(c.delete_campaign().campaign_id(integer("campaign_id")?)),
+                "createCampaign" => call!(
+                    c.create_campaign()
+                        .body(v.required_body::<woodpecker::types::CampaignCreate>()?)
+                ),
                 other => Err(anyhow!("no client call for woodpecker {other}").into()),
             }
         }
-        other => Err(anyhow!("no generated client for {other}").into()),
+        (other, _) => Err(anyhow!("no generated client for {other}").into()),
     }
 }
 

@@ -248,30 +248,65 @@ fn compare_body(
             "{here}/required: upstream's body is optional, ours is required"
         ));
     }
-    let Some(up_content) = up_body["content"].as_object() else {
-        return;
-    };
-    for (media, up_media) in up_content {
+    for (media, up_media) in up_body["content"].as_object().into_iter().flatten() {
         let media_here = format!("{here}/content/{}", escape(media));
-        let Some(our_media) = our_body["content"].get(media) else {
-            problems.push(format!("{media_here}: media type missing"));
-            continue;
-        };
-        let up_schema = up.resolve(&up_media["schema"]);
-        let our_schema = our.resolve(&our_media["schema"]);
-        compare_properties(
-            up,
-            our,
-            up_schema,
-            our_schema,
-            &format!("{media_here}/schema"),
-            problems,
-        );
-        let up_required = string_set(&up_schema["required"]);
-        for required in string_set(&our_schema["required"]) {
-            if !up_required.contains(&required) {
+        match our_body["content"].get(media) {
+            Some(our_media) => compare_media(
+                up,
+                our,
+                up_media,
+                our_media,
+                &media_here,
+                Side::Request,
+                problems,
+            ),
+            None => problems.push(format!("{media_here}: media type missing")),
+        }
+    }
+}
+
+/// Which side of an exchange a media type is on: a request may require no
+/// more than upstream's, a response must require at least upstream's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Request,
+    Response,
+}
+
+/// Compares one media type's schema (properties and required lists).
+fn compare_media(
+    up: &Doc,
+    our: &Doc,
+    up_media: &Value,
+    our_media: &Value,
+    here: &str,
+    side: Side,
+    problems: &mut Vec<String>,
+) {
+    let up_schema = up.resolve(&up_media["schema"]);
+    let our_schema = our.resolve(&our_media["schema"]);
+    compare_properties(
+        up,
+        our,
+        up_schema,
+        our_schema,
+        &format!("{here}/schema"),
+        problems,
+    );
+    let up_required = string_set(&up_schema["required"]);
+    let our_required = string_set(&our_schema["required"]);
+    match side {
+        Side::Request => {
+            for required in our_required.iter().filter(|r| !up_required.contains(r)) {
                 problems.push(format!(
-                    "{media_here}/schema/required: ours requires {required:?}, upstream does not"
+                    "{here}/schema/required: ours requires {required:?}, upstream does not"
+                ));
+            }
+        }
+        Side::Response => {
+            for required in up_required.iter().filter(|r| !our_required.contains(r)) {
+                problems.push(format!(
+                    "{here}/schema/required: upstream requires {required:?}, ours does not"
                 ));
             }
         }
@@ -361,24 +396,15 @@ fn compare_responses(
                         problems.push(format!("{media_here}: media type missing"));
                         continue;
                     };
-                    let up_schema = up.resolve(&up_media["schema"]);
-                    let our_schema = our.resolve(&our_media["schema"]);
-                    compare_properties(
+                    compare_media(
                         up,
                         our,
-                        up_schema,
-                        our_schema,
-                        &format!("{media_here}/schema"),
+                        up_media,
+                        our_media,
+                        &media_here,
+                        Side::Response,
                         problems,
                     );
-                    let our_required = string_set(&our_schema["required"]);
-                    for required in string_set(&up_schema["required"]) {
-                        if !our_required.contains(&required) {
-                            problems.push(format!(
-                                "{media_here}/schema/required: upstream requires {required:?}, ours does not"
-                            ));
-                        }
-                    }
                     let ours: Vec<&Value> = examples_of(our_media);
                     for (example_here, example) in upstream_examples(up_media, &media_here) {
                         if !ours.contains(&example) {
