@@ -106,6 +106,17 @@ impl Doc {
     }
 }
 
+/// One upstream operation and ours at the same URL, in their documents.
+#[derive(Clone, Copy)]
+struct Pair<'a> {
+    up: &'a Doc,
+    our: &'a Doc,
+    up_op: &'a Operation,
+    our_op: &'a Operation,
+    /// The upstream operation's JSON pointer.
+    pointer: &'a str,
+}
+
 /// Every incompatibility of `ours` with `upstream`, one line each, starting
 /// with the upstream JSON pointer.
 pub fn incompatibilities(upstream: &Value, ours: &Value) -> anyhow::Result<Vec<String>> {
@@ -147,10 +158,17 @@ pub fn incompatibilities(upstream: &Value, ours: &Value) -> anyhow::Result<Vec<S
         };
         let our_json = &our.json.pointer(&our_pointer).cloned().unwrap_or_default();
         let up_json = up.json.pointer(&pointer).cloned().unwrap_or_default();
-        compare_parameters(&up, &our, up_op, our_op, &pointer, &mut problems);
-        compare_body(&up, &our, &up_json, our_json, &pointer, &mut problems);
-        compare_responses(&up, &our, up_op, our_op, &pointer, &mut problems);
-        compare_security(&up, &our, up_op, our_op, &pointer, &mut problems);
+        let pair = Pair {
+            up: &up,
+            our: &our,
+            up_op,
+            our_op,
+            pointer: &pointer,
+        };
+        pair.parameters(&mut problems);
+        pair.body(&up_json, our_json, &mut problems);
+        pair.responses(&mut problems);
+        pair.security(&mut problems);
     }
     Ok(problems)
 }
@@ -177,90 +195,90 @@ fn location(parameter: &Parameter) -> &'static str {
     }
 }
 
-fn compare_parameters(
-    up: &Doc,
-    our: &Doc,
-    up_op: &Operation,
-    our_op: &Operation,
-    pointer: &str,
-    problems: &mut Vec<String>,
-) {
-    for (index, p) in up_op.parameters.iter().enumerate() {
-        let Some(up_p) = parameter_of(up, p) else {
-            continue;
-        };
-        let data = up_p.parameter_data_ref();
-        let here = format!("{pointer}/parameters/{index}");
-        let Some(our_p) = our_op
-            .parameters
-            .iter()
-            .filter_map(|p| parameter_of(our, p))
-            .find(|q| q.parameter_data_ref().name == data.name && location(q) == location(up_p))
-        else {
-            problems.push(format!(
-                "{here}: {} parameter {:?} is missing",
-                location(up_p),
-                data.name
-            ));
-            continue;
-        };
-        let ours = our_p.parameter_data_ref();
-        if ours.required != data.required {
-            problems.push(format!(
-                "{here}/required: upstream {}, ours {}",
-                data.required, ours.required
-            ));
-        }
-        let up_schema = serde_json::to_value(&data.format).unwrap_or_default();
-        let our_schema = serde_json::to_value(&ours.format).unwrap_or_default();
-        for key in ["type", "format"] {
-            let a = &up.resolve(&up_schema["schema"])[key];
-            let b = &our.resolve(&our_schema["schema"])[key];
-            if a != b {
-                problems.push(format!("{here}/schema/{key}: upstream {a}, ours {b}"));
+impl Pair<'_> {
+    fn parameters(&self, problems: &mut Vec<String>) {
+        let Pair {
+            up,
+            our,
+            up_op,
+            our_op,
+            pointer,
+        } = *self;
+        for (index, p) in up_op.parameters.iter().enumerate() {
+            let Some(up_p) = parameter_of(up, p) else {
+                continue;
+            };
+            let data = up_p.parameter_data_ref();
+            let here = format!("{pointer}/parameters/{index}");
+            let Some(our_p) = our_op
+                .parameters
+                .iter()
+                .filter_map(|p| parameter_of(our, p))
+                .find(|q| {
+                    q.parameter_data_ref().name == data.name && location(q) == location(up_p)
+                })
+            else {
+                problems.push(format!(
+                    "{here}: {} parameter {:?} is missing",
+                    location(up_p),
+                    data.name
+                ));
+                continue;
+            };
+            let ours = our_p.parameter_data_ref();
+            if ours.required != data.required {
+                problems.push(format!(
+                    "{here}/required: upstream {}, ours {}",
+                    data.required, ours.required
+                ));
+            }
+            let up_schema = serde_json::to_value(&data.format).unwrap_or_default();
+            let our_schema = serde_json::to_value(&ours.format).unwrap_or_default();
+            for key in ["type", "format"] {
+                let a = &up.resolve(&up_schema["schema"])[key];
+                let b = &our.resolve(&our_schema["schema"])[key];
+                if a != b {
+                    problems.push(format!("{here}/schema/{key}: upstream {a}, ours {b}"));
+                }
             }
         }
     }
 }
 
-fn compare_body(
-    up: &Doc,
-    our: &Doc,
-    up_op: &Value,
-    our_op: &Value,
-    pointer: &str,
-    problems: &mut Vec<String>,
-) {
-    let up_body = up.resolve(&up_op["requestBody"]);
-    if up_body.is_null() {
-        return;
-    }
-    let here = format!("{pointer}/requestBody");
-    let our_body = our.resolve(&our_op["requestBody"]);
-    if our_body.is_null() {
-        problems.push(format!("{here}: our operation takes no request body"));
-        return;
-    }
-    let up_required = up_body["required"].as_bool().unwrap_or(false);
-    let our_required = our_body["required"].as_bool().unwrap_or(false);
-    if our_required && !up_required {
-        problems.push(format!(
-            "{here}/required: upstream's body is optional, ours is required"
-        ));
-    }
-    for (media, up_media) in up_body["content"].as_object().into_iter().flatten() {
-        let media_here = format!("{here}/content/{}", escape(media));
-        match our_body["content"].get(media) {
-            Some(our_media) => compare_media(
-                up,
-                our,
-                up_media,
-                our_media,
-                &media_here,
-                Side::Request,
-                problems,
-            ),
-            None => problems.push(format!("{media_here}: media type missing")),
+impl Pair<'_> {
+    fn body(&self, up_op: &Value, our_op: &Value, problems: &mut Vec<String>) {
+        let (up, our, pointer) = (self.up, self.our, self.pointer);
+        let up_body = up.resolve(&up_op["requestBody"]);
+        if up_body.is_null() {
+            return;
+        }
+        let here = format!("{pointer}/requestBody");
+        let our_body = our.resolve(&our_op["requestBody"]);
+        if our_body.is_null() {
+            problems.push(format!("{here}: our operation takes no request body"));
+            return;
+        }
+        let up_required = up_body["required"].as_bool().unwrap_or(false);
+        let our_required = our_body["required"].as_bool().unwrap_or(false);
+        if our_required && !up_required {
+            problems.push(format!(
+                "{here}/required: upstream's body is optional, ours is required"
+            ));
+        }
+        for (media, up_media) in up_body["content"].as_object().into_iter().flatten() {
+            let media_here = format!("{here}/content/{}", escape(media));
+            match our_body["content"].get(media) {
+                Some(our_media) => compare_media(
+                    up,
+                    our,
+                    up_media,
+                    our_media,
+                    &media_here,
+                    Side::Request,
+                    problems,
+                ),
+                None => problems.push(format!("{media_here}: media type missing")),
+            }
         }
     }
 }
@@ -356,61 +374,63 @@ fn string_set(value: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn compare_responses(
-    up: &Doc,
-    our: &Doc,
-    up_op: &Operation,
-    our_op: &Operation,
-    pointer: &str,
-    problems: &mut Vec<String>,
-) {
-    for (status, up_response) in &up_op.responses.responses {
-        let here = format!("{pointer}/responses/{status}");
-        let Some(our_response) = our_op.responses.responses.get(status).or(match status {
-            StatusCode::Code(_) => None,
-            StatusCode::Range(_) => None,
-        }) else {
-            problems.push(format!(
-                "{here}: status {status} is not among our responses"
-            ));
-            continue;
-        };
-        let up_value = serde_json::to_value(up_response).unwrap_or_default();
-        let our_value = serde_json::to_value(our_response).unwrap_or_default();
-        let up_r = up.resolve(&up_value);
-        let our_r = our.resolve(&our_value);
-        let up_content = up_r["content"].as_object().filter(|c| !c.is_empty());
-        let our_content = our_r["content"].as_object().filter(|c| !c.is_empty());
-        match (up_content, our_content) {
-            (None, None) => {}
-            (None, Some(_)) => problems.push(format!(
-                "{here}: upstream answers with no body, ours documents one"
-            )),
-            (Some(_), None) => {
-                problems.push(format!("{here}: upstream documents a body, ours none"))
-            }
-            (Some(up_content), Some(our_content)) => {
-                for (media, up_media) in up_content {
-                    let media_here = format!("{here}/content/{}", escape(media));
-                    let Some(our_media) = our_content.get(media) else {
-                        problems.push(format!("{media_here}: media type missing"));
-                        continue;
-                    };
-                    compare_media(
-                        up,
-                        our,
-                        up_media,
-                        our_media,
-                        &media_here,
-                        Side::Response,
-                        problems,
-                    );
-                    let ours: Vec<&Value> = examples_of(our_media);
-                    for (example_here, example) in upstream_examples(up_media, &media_here) {
-                        if !ours.contains(&example) {
-                            problems.push(format!(
-                                "{example_here}: upstream example {example} is not among ours"
-                            ));
+impl Pair<'_> {
+    fn responses(&self, problems: &mut Vec<String>) {
+        let Pair {
+            up,
+            our,
+            up_op,
+            our_op,
+            pointer,
+        } = *self;
+        for (status, up_response) in &up_op.responses.responses {
+            let here = format!("{pointer}/responses/{status}");
+            let Some(our_response) = our_op.responses.responses.get(status).or(match status {
+                StatusCode::Code(_) => None,
+                StatusCode::Range(_) => None,
+            }) else {
+                problems.push(format!(
+                    "{here}: status {status} is not among our responses"
+                ));
+                continue;
+            };
+            let up_value = serde_json::to_value(up_response).unwrap_or_default();
+            let our_value = serde_json::to_value(our_response).unwrap_or_default();
+            let up_r = up.resolve(&up_value);
+            let our_r = our.resolve(&our_value);
+            let up_content = up_r["content"].as_object().filter(|c| !c.is_empty());
+            let our_content = our_r["content"].as_object().filter(|c| !c.is_empty());
+            match (up_content, our_content) {
+                (None, None) => {}
+                (None, Some(_)) => problems.push(format!(
+                    "{here}: upstream answers with no body, ours documents one"
+                )),
+                (Some(_), None) => {
+                    problems.push(format!("{here}: upstream documents a body, ours none"))
+                }
+                (Some(up_content), Some(our_content)) => {
+                    for (media, up_media) in up_content {
+                        let media_here = format!("{here}/content/{}", escape(media));
+                        let Some(our_media) = our_content.get(media) else {
+                            problems.push(format!("{media_here}: media type missing"));
+                            continue;
+                        };
+                        compare_media(
+                            up,
+                            our,
+                            up_media,
+                            our_media,
+                            &media_here,
+                            Side::Response,
+                            problems,
+                        );
+                        let ours: Vec<&Value> = examples_of(our_media);
+                        for (example_here, example) in upstream_examples(up_media, &media_here) {
+                            if !ours.contains(&example) {
+                                problems.push(format!(
+                                    "{example_here}: upstream example {example} is not among ours"
+                                ));
+                            }
                         }
                     }
                 }
@@ -443,44 +463,48 @@ fn upstream_examples<'a>(media: &'a Value, here: &str) -> Vec<(String, &'a Value
     found
 }
 
-fn compare_security(
-    up: &Doc,
-    our: &Doc,
-    up_op: &Operation,
-    our_op: &Operation,
-    pointer: &str,
-    problems: &mut Vec<String>,
-) {
-    let ours = our.security_of(our_op);
-    for name in up.security_of(up_op) {
-        let here = format!("/components/securitySchemes/{}", escape(&name));
-        if !ours.contains(&name) {
-            problems.push(format!(
-                "{pointer}/security: upstream requires {name:?}, our operation does not"
-            ));
-            continue;
-        }
-        let a = up
-            .scheme(&name)
-            .map(serde_json::to_value)
-            .and_then(Result::ok);
-        let b = our
-            .scheme(&name)
-            .map(serde_json::to_value)
-            .and_then(Result::ok);
-        match (a, b) {
-            (Some(a), Some(b)) => {
-                for key in ["type", "scheme", "in", "name"] {
-                    if a[key] != b[key] {
-                        problems.push(format!(
-                            "{here}/{key}: upstream {}, ours {}",
-                            a[key], b[key]
-                        ));
+impl Pair<'_> {
+    fn security(&self, problems: &mut Vec<String>) {
+        let Pair {
+            up,
+            our,
+            up_op,
+            our_op,
+            pointer,
+        } = *self;
+        let ours = our.security_of(our_op);
+        for name in up.security_of(up_op) {
+            let here = format!("/components/securitySchemes/{}", escape(&name));
+            if !ours.contains(&name) {
+                problems.push(format!(
+                    "{pointer}/security: upstream requires {name:?}, our operation does not"
+                ));
+                continue;
+            }
+            let a = up
+                .scheme(&name)
+                .map(serde_json::to_value)
+                .and_then(Result::ok);
+            let b = our
+                .scheme(&name)
+                .map(serde_json::to_value)
+                .and_then(Result::ok);
+            match (a, b) {
+                (Some(a), Some(b)) => {
+                    for key in ["type", "scheme", "in", "name"] {
+                        if a[key] != b[key] {
+                            problems.push(format!(
+                                "{here}/{key}: upstream {}, ours {}",
+                                a[key], b[key]
+                            ));
+                        }
                     }
                 }
+                (Some(_), None) => {
+                    problems.push(format!("{here}: our document does not define it"))
+                }
+                _ => {}
             }
-            (Some(_), None) => problems.push(format!("{here}: our document does not define it")),
-            _ => {}
         }
     }
 }
