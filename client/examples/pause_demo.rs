@@ -67,8 +67,8 @@ async fn main() -> anyhow::Result<()> {
     // A 429: lower the account's limit to 2 per minute, then ask a third
     // time; the answer says when to retry.
     let control = sandbox::Client::new(&sandbox_url);
-    let limits = |per_minute| sandbox::types::RateLimits {
-        per_minute,
+    let limits = |per_minute: Option<u32>| sandbox::types::RateLimits {
+        per_minute: per_minute.and_then(std::num::NonZeroU32::new),
         per_day: None,
         prospects_per_minute: None,
     };

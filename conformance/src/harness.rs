@@ -409,7 +409,10 @@ impl Harness {
                 .create_api_key()
                 .workspace_id(&key.workspace)
                 .body(sandbox::types::ApiKeyCreate {
-                    key: key.key.clone(),
+                    key: key
+                        .key
+                        .parse()
+                        .map_err(|e| anyhow::anyhow!("key {:?}: {e}", key.key))?,
                     scopes: key.scopes.clone(),
                     expires_at: key.expires_at,
                     rate_tier: key.rate_tier,
@@ -442,7 +445,9 @@ impl Harness {
                 .create_webhook()
                 .workspace_id(&hook.workspace)
                 .body(sandbox::types::WebhookSubscribe {
-                    url,
+                    url: url
+                        .parse()
+                        .map_err(|e| anyhow::anyhow!("webhook url {url:?}: {e}"))?,
                     events: hook.events.clone(),
                 })
                 .send()

@@ -22,7 +22,7 @@ impl World {
         sandbox
             .create_workspace()
             .body(sandbox::types::WorkspaceCreate {
-                id: Some("acme".into()),
+                id: Some("acme".parse().unwrap()),
                 dialect: sandbox::types::Dialect::Alta,
                 name: None,
                 requires_approval: false,
@@ -34,7 +34,7 @@ impl World {
             .create_api_key()
             .workspace_id("acme")
             .body(sandbox::types::ApiKeyCreate {
-                key: TOKEN.into(),
+                key: TOKEN.parse().unwrap(),
                 scopes: vec![],
                 expires_at: None,
                 rate_tier: None,
@@ -477,7 +477,7 @@ async fn the_rate_limit_answers_429_with_headers_and_recovers_on_the_clock() {
         .set_rate_limits()
         .workspace_id("acme")
         .body(sandbox::types::RateLimits {
-            per_minute: Some(3),
+            per_minute: std::num::NonZeroU32::new(3),
             per_day: None,
             prospects_per_minute: None,
         })

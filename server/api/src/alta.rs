@@ -219,7 +219,9 @@ pub struct PageParams {
     /// Page size, 1 to 100 (default 10).
     #[schemars(range(min = 1, max = 100))]
     pub limit: Option<u32>,
-    /// A `next` or `previous` cursor from an earlier page.
+    /// A `next` or `previous` cursor from an earlier page (opaque hex);
+    /// any other value is a 400 `ValidationError`.
+    #[schemars(length(min = 2), regex(pattern = "^([0-9a-f]{2})+$"))]
     pub cursor: Option<String>,
 }
 
@@ -234,7 +236,9 @@ pub struct ProspectListParams {
     /// Page size, 1 to 100 (default 10).
     #[schemars(range(min = 1, max = 100))]
     pub limit: Option<u32>,
-    /// A `next` or `previous` cursor from an earlier page.
+    /// A `next` or `previous` cursor from an earlier page (opaque hex);
+    /// any other value is a 400 `ValidationError`.
+    #[schemars(length(min = 2), regex(pattern = "^([0-9a-f]{2})+$"))]
     pub cursor: Option<String>,
 }
 

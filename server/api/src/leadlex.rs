@@ -141,7 +141,7 @@ pub struct ContactListResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct PageParams {
     /// Page number, from 1 (default 1).
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 4294967295_u32))]
     pub page: Option<u32>,
     /// Items per page, 1 to 100 (default 20).
     #[schemars(range(min = 1, max = 100))]

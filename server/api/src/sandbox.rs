@@ -93,6 +93,7 @@ pub enum SendState {
 pub struct WorkspaceCreate {
     /// The workspace id; generated when absent.
     #[serde(default)]
+    #[schemars(regex(pattern = r"\S"))]
     pub id: Option<String>,
     /// The API the workspace speaks.
     pub dialect: Dialect,
@@ -110,12 +111,15 @@ pub struct WorkspaceCreate {
 pub struct RateLimits {
     /// Requests per minute across the workspace's keys.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 4294967295_u32))]
     pub per_minute: Option<u32>,
     /// Requests per day (UTC, on the sandbox clock), where the vendor has one.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 4294967295_u32))]
     pub per_day: Option<u32>,
     /// Alta: add-prospects requests per minute.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 4294967295_u32))]
     pub prospects_per_minute: Option<u32>,
 }
 
@@ -154,6 +158,7 @@ pub enum RateTier {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ApiKeyCreate {
     /// The exact key string callers will send.
+    #[schemars(length(min = 1), regex(pattern = r"^[^\x00-\x1f\x7f-\x9f]+$"))]
     pub key: String,
     /// Scopes, e.g. `campaigns:read`, `campaigns:write` (Leadlex).
     #[serde(default)]
@@ -191,6 +196,7 @@ pub struct StepSeed {
     /// Seconds after the previous step (after launch, for the first); at
     /// most ten years.
     #[serde(default)]
+    #[schemars(range(max = 315360000))]
     pub delay_seconds: u64,
     /// Email subject.
     #[serde(default)]
@@ -239,12 +245,15 @@ pub struct ProspectSeed {
 pub struct CampaignSettings {
     /// How long an email is in transit (seconds, default 30).
     #[serde(default = "default_email_transit")]
+    #[schemars(range(max = 315360000))]
     pub email_transit_seconds: u64,
     /// How long a call lasts (seconds, default 180).
     #[serde(default = "default_call_duration")]
+    #[schemars(range(max = 315360000))]
     pub call_duration_seconds: u64,
     /// How long a LinkedIn message is in flight (seconds, default 10).
     #[serde(default = "default_linkedin")]
+    #[schemars(range(max = 315360000))]
     pub linkedin_seconds: u64,
 }
 
@@ -434,8 +443,10 @@ pub struct SendQuery {
     /// Only sends of this campaign.
     pub campaign_id: Option<String>,
     /// Only sends after this id (for paging).
+    #[schemars(range(min = -9007199254740991_i64, max = 9007199254740991_i64))]
     pub after_id: Option<i64>,
     /// At most this many (default 1000, at most 10000).
+    #[schemars(range(max = 4294967295_u32))]
     pub limit: Option<u32>,
 }
 
@@ -465,9 +476,11 @@ pub struct ClockView {
 pub struct ClockAdvance {
     /// Seconds to move forward.
     #[serde(default)]
+    #[schemars(range(max = 9007199254740991_u64))]
     pub seconds: u64,
     /// Extra milliseconds to move forward.
     #[serde(default)]
+    #[schemars(range(max = 9007199254740991_u64))]
     pub millis: u64,
 }
 
@@ -491,11 +504,13 @@ pub struct FaultCreate {
     pub operation_id: String,
     /// How many of the next requests are affected (default 1).
     #[serde(default)]
+    #[schemars(range(max = 4294967295_u32))]
     pub count: Option<u32>,
     /// Error or delay.
     pub kind: FaultKind,
     /// Delay in milliseconds (for `delay`).
     #[serde(default)]
+    #[schemars(range(max = 9007199254740991_u64))]
     pub delay_ms: Option<u64>,
 }
 
@@ -537,8 +552,12 @@ pub struct CampaignIdPath {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WebhookSubscribe {
     /// Where deliveries are POSTed: https, or plain http on loopback.
+    #[schemars(regex(
+        pattern = r"^(https://[^/?#@\s:]+|http://(127\.0\.0\.1|localhost|\[::1\]))(:[0-9]{1,5})?([/?#]\S*)?$"
+    ))]
     pub url: String,
     /// The vendor's event names.
+    #[schemars(length(min = 1))]
     pub events: Vec<String>,
 }
 
@@ -642,6 +661,7 @@ pub struct SinkPath {
 pub struct SinkAnswer {
     /// The status to answer with (default 200): point a webhook at
     /// `/sink/<name>?status=500` to watch retries.
+    #[schemars(range(min = 200, max = 599))]
     pub status: Option<u16>,
 }
 

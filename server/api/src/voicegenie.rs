@@ -127,7 +127,8 @@ pub struct ListParams {
     /// Page size, 1 to 1000 (default 10).
     #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<u32>,
-    /// Campaigns to skip (default 0).
+    /// Campaigns to skip (default 0; at most 2^53 - 1).
+    #[schemars(range(max = 9007199254740991_u64))]
     pub offset: Option<u64>,
 }
 

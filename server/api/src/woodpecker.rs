@@ -180,7 +180,7 @@ impl HttpResponseError for WoodpeckerError {
 pub struct CampaignPath {
     /// The campaign's id, an integer. Anything else (including the literal
     /// `{campaign_id}` of the documented curl) is the documented 400.
-    #[schemars(with = "u64", range(min = 1))]
+    #[schemars(with = "u64", range(min = 1, max = 9007199254740991_u64))]
     pub campaign_id: String,
 }
 
