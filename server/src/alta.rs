@@ -182,9 +182,13 @@ fn rate_headers(decision: &Decision) -> Vec<(HeaderName, HeaderValue)> {
         headers.push((HeaderName::from_static("ratelimit-policy"), policy));
     }
     if !decision.allowed {
+        // Alta's documented 429 says "Please retry after 60 seconds.": the
+        // header says the same, the whole window, after which a retry is
+        // always allowed (RateLimit-Reset still tells when the allowance is
+        // whole again).
         headers.push((
             http::header::RETRY_AFTER,
-            HeaderValue::from(decision.retry_after_secs),
+            HeaderValue::from(decision.window_secs),
         ));
     }
     headers

@@ -7,17 +7,33 @@ use campaign_api::sandbox::{
     ProspectState, ProspectView, RateLimits, SandboxApi, SendQuery, SendView, SinkAnswer, SinkPath,
     SinkRequest, WebhookSubscribe, WebhookView, Workspace, WorkspaceCreate, WorkspacePath,
 };
-use campaign_api::wire::{EmptyReply, Iso8601, Reply};
+use campaign_api::wire::{EmptyReply, Iso8601, JsonInput, Reply};
 use dropshot::{
     HttpError, HttpResponseCreated, HttpResponseOk, HttpResponseUpdatedNoContent, Path, Query,
-    RequestContext, TypedBody, UntypedBody,
+    RequestContext, UntypedBody,
 };
+use serde::de::DeserializeOwned;
 
 use crate::app::FaceContext;
 use crate::engine::EngineError;
 
 /// The sandbox API implementation.
 pub enum SandboxApiImpl {}
+
+/// The JSON body of a control-API request, whatever its Content-Type says
+/// (`curl -d` sends form encoding unless told otherwise): a body that is
+/// missing, not JSON, or not of the operation's shape is a 400 that says
+/// what was wrong and shows a body that works.
+fn json_body<T: DeserializeOwned>(body: &JsonInput<T>, example: &str) -> Result<T, HttpError> {
+    body.parse().map_err(|problem| {
+        HttpError::for_bad_request(
+            None,
+            format!(
+                "{problem}; send a JSON object (no Content-Type header needed), for example: {example}"
+            ),
+        )
+    })
+}
 
 fn http_error(error: EngineError) -> HttpError {
     let message = error.to_string();
@@ -80,10 +96,10 @@ impl SandboxApi for SandboxApiImpl {
 
     async fn create_workspace(
         rqctx: RequestContext<FaceContext>,
-        body: TypedBody<WorkspaceCreate>,
+        body: JsonInput<WorkspaceCreate>,
     ) -> Result<HttpResponseCreated<Workspace>, HttpError> {
         let workspace = engine(&rqctx)
-            .create_workspace(&body.into_inner())
+            .create_workspace(&json_body(&body, r#"{"id": "acme", "dialect": "alta"}"#)?)
             .map_err(http_error)?;
         Ok(HttpResponseCreated(workspace))
     }
@@ -98,11 +114,11 @@ impl SandboxApi for SandboxApiImpl {
     async fn set_rate_limits(
         rqctx: RequestContext<FaceContext>,
         path: Path<WorkspacePath>,
-        body: TypedBody<RateLimits>,
+        body: JsonInput<RateLimits>,
     ) -> Result<HttpResponseOk<Workspace>, HttpError> {
         let app = &rqctx.context().app;
         let id = path.into_inner().workspace_id;
-        let limits = body.into_inner();
+        let limits = json_body(&body, r#"{"perMinute": 1000}"#)?;
         if [
             limits.per_minute,
             limits.per_day,
@@ -126,10 +142,14 @@ impl SandboxApi for SandboxApiImpl {
     async fn create_api_key(
         rqctx: RequestContext<FaceContext>,
         path: Path<WorkspacePath>,
-        body: TypedBody<ApiKeyCreate>,
+        body: JsonInput<ApiKeyCreate>,
     ) -> Result<HttpResponseCreated<ApiKey>, HttpError> {
         let key = engine(&rqctx)
-            .create_api_key(&path.into_inner().workspace_id, &body.into_inner(), false)
+            .create_api_key(
+                &path.into_inner().workspace_id,
+                &json_body(&body, r#"{"key": "my_token"}"#)?,
+                false,
+            )
             .map_err(http_error)?;
         Ok(HttpResponseCreated(key))
     }
@@ -137,10 +157,10 @@ impl SandboxApi for SandboxApiImpl {
     async fn create_campaign(
         rqctx: RequestContext<FaceContext>,
         path: Path<WorkspacePath>,
-        body: TypedBody<CampaignSeed>,
+        body: JsonInput<CampaignSeed>,
     ) -> Result<HttpResponseCreated<CampaignView>, HttpError> {
         let campaign = engine(&rqctx)
-            .create_campaign(&path.into_inner().workspace_id, &body.into_inner())
+            .create_campaign(&path.into_inner().workspace_id, &json_body(&body, r#"{"name": "Outbound", "steps": [{"channel": "email", "delaySeconds": 60}], "prospects": [{"email": "ada@example.com"}]}"#)?)
             .map_err(http_error)?;
         Ok(HttpResponseCreated(campaign))
     }
@@ -225,9 +245,9 @@ impl SandboxApi for SandboxApiImpl {
 
     async fn advance_clock(
         rqctx: RequestContext<FaceContext>,
-        body: TypedBody<ClockAdvance>,
+        body: JsonInput<ClockAdvance>,
     ) -> Result<HttpResponseOk<ClockView>, HttpError> {
-        let advance = body.into_inner();
+        let advance = json_body(&body, r#"{"seconds": 90}"#)?;
         let by_ms = advance
             .seconds
             .saturating_mul(1000)
@@ -246,9 +266,12 @@ impl SandboxApi for SandboxApiImpl {
     async fn create_webhook(
         rqctx: RequestContext<FaceContext>,
         path: Path<WorkspacePath>,
-        body: TypedBody<WebhookSubscribe>,
+        body: JsonInput<WebhookSubscribe>,
     ) -> Result<HttpResponseCreated<WebhookView>, HttpError> {
-        let input = body.into_inner();
+        let input = json_body(
+            &body,
+            r#"{"url": "http://127.0.0.1:7070/sink/mine", "events": ["campaign.paused"]}"#,
+        )?;
         let record = engine(&rqctx)
             .create_webhook(&path.into_inner().workspace_id, &input.url, &input.events)
             .map_err(http_error)?;
@@ -351,11 +374,14 @@ impl SandboxApi for SandboxApiImpl {
 
     async fn inject_fault(
         rqctx: RequestContext<FaceContext>,
-        body: TypedBody<FaultCreate>,
+        body: JsonInput<FaultCreate>,
     ) -> Result<HttpResponseCreated<FaultView>, HttpError> {
-        Ok(HttpResponseCreated(
-            rqctx.context().app.faults.arm(&body.into_inner()),
-        ))
+        Ok(HttpResponseCreated(rqctx.context().app.faults.arm(
+            &json_body(
+                &body,
+                r#"{"dialect": "alta", "operationId": "pauseCampaign", "kind": "error"}"#,
+            )?,
+        )))
     }
 
     async fn list_faults(

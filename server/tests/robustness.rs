@@ -122,3 +122,55 @@ async fn prospects_added_to_a_completed_campaign_are_sent() {
         "{view}"
     );
 }
+
+#[tokio::test]
+async fn the_sandbox_api_takes_json_as_curl_sends_it_and_explains_a_bad_body() {
+    let running = campaignd::app::start_in_memory(false).await.unwrap();
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", running.url("sandbox"));
+    // `curl -d '{...}'` sends form encoding; no Content-Type at all works too.
+    for (n, content_type) in [
+        Some("application/x-www-form-urlencoded"),
+        None,
+        Some("application/json"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut request = http
+            .post(url("/workspaces"))
+            .body(format!(r#"{{"id": "acme{n}", "dialect": "alta"}}"#));
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status(), 201, "{content_type:?}");
+    }
+    // A body that is not JSON says so, and shows one that works.
+    let answer = http
+        .post(url("/workspaces/acme0/keys"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("key=my_token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("invalid request body: ")
+            && message.contains(r#"for example: {"key": "my_token"}"#),
+        "{message}"
+    );
+    // A missing body too.
+    let answer = http.post(url("/clock/advance")).send().await.unwrap();
+    assert_eq!(answer.status(), 400);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("request body is required; send a JSON object"),
+        "{body}"
+    );
+}

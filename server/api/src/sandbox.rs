@@ -8,7 +8,7 @@ use dropshot::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::wire::Iso8601;
+use crate::wire::{Iso8601, JsonInput};
 
 /// Which vendor's API a workspace speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -716,7 +716,7 @@ pub trait SandboxApi {
     #[endpoint { method = POST, path = "/workspaces", tags = ["Workspaces"], operation_id = "createWorkspace" }]
     async fn create_workspace(
         rqctx: RequestContext<Self::Context>,
-        body: dropshot::TypedBody<WorkspaceCreate>,
+        body: JsonInput<WorkspaceCreate>,
     ) -> Result<HttpResponseCreated<Workspace>, HttpError>;
 
     /// List workspaces
@@ -735,7 +735,7 @@ pub trait SandboxApi {
     async fn set_rate_limits(
         rqctx: RequestContext<Self::Context>,
         path: dropshot::Path<WorkspacePath>,
-        body: dropshot::TypedBody<RateLimits>,
+        body: JsonInput<RateLimits>,
     ) -> Result<HttpResponseOk<Workspace>, HttpError>;
 
     /// Create an API key
@@ -746,7 +746,7 @@ pub trait SandboxApi {
     async fn create_api_key(
         rqctx: RequestContext<Self::Context>,
         path: dropshot::Path<WorkspacePath>,
-        body: dropshot::TypedBody<ApiKeyCreate>,
+        body: JsonInput<ApiKeyCreate>,
     ) -> Result<HttpResponseCreated<ApiKey>, HttpError>;
 
     /// Create a campaign
@@ -758,7 +758,7 @@ pub trait SandboxApi {
     async fn create_campaign(
         rqctx: RequestContext<Self::Context>,
         path: dropshot::Path<WorkspacePath>,
-        body: dropshot::TypedBody<CampaignSeed>,
+        body: JsonInput<CampaignSeed>,
     ) -> Result<HttpResponseCreated<CampaignView>, HttpError>;
 
     /// Get a campaign
@@ -850,7 +850,7 @@ pub trait SandboxApi {
     #[endpoint { method = POST, path = "/clock/advance", tags = ["Clock"], operation_id = "advanceClock" }]
     async fn advance_clock(
         rqctx: RequestContext<Self::Context>,
-        body: dropshot::TypedBody<ClockAdvance>,
+        body: JsonInput<ClockAdvance>,
     ) -> Result<HttpResponseOk<ClockView>, HttpError>;
 
     /// Subscribe a webhook
@@ -865,7 +865,7 @@ pub trait SandboxApi {
     async fn create_webhook(
         rqctx: RequestContext<Self::Context>,
         path: dropshot::Path<WorkspacePath>,
-        body: dropshot::TypedBody<WebhookSubscribe>,
+        body: JsonInput<WebhookSubscribe>,
     ) -> Result<HttpResponseCreated<WebhookView>, HttpError>;
 
     /// List a workspace's webhooks
@@ -925,7 +925,7 @@ pub trait SandboxApi {
     #[endpoint { method = POST, path = "/faults", tags = ["Faults"], operation_id = "injectFault" }]
     async fn inject_fault(
         rqctx: RequestContext<Self::Context>,
-        body: dropshot::TypedBody<FaultCreate>,
+        body: JsonInput<FaultCreate>,
     ) -> Result<HttpResponseCreated<FaultView>, HttpError>;
 
     /// List armed faults
