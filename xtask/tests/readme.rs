@@ -1,0 +1,182 @@
+//! Runs every shell block of the README as written, each against a fresh
+//! demo world (`campaignd serve --demo --clock virtual`, started here, reset
+//! before each block). Only the ports change: the default ports
+//! (7070-7075) become the demo server's, Prism's 4010 a free one, and
+//! `cargo xtask` this build's xtask. Each block must exit 0 and print every
+//! line its `# expect:` comments name. A block the test does not run is
+//! preceded by `<!-- readme-test: not run: <why> -->`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The marker of a block the test does not run.
+const NOT_RUN: &str = "<!-- readme-test: not run: ";
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A shell block: its text, and why it is not run (if it is not).
+#[derive(Debug, PartialEq)]
+struct Block {
+    text: String,
+    not_run: Option<String>,
+}
+
+/// Every shell block of a Markdown text, in order.
+fn blocks(markdown: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut previous = "";
+    let mut lines = markdown.lines();
+    while let Some(line) = lines.next() {
+        if line == "```sh" {
+            let text: Vec<&str> = lines.by_ref().take_while(|l| *l != "```").collect();
+            let not_run = previous
+                .strip_prefix(NOT_RUN)
+                .and_then(|rest| rest.strip_suffix(" -->"))
+                .map(str::to_string);
+            blocks.push(Block {
+                text: text.join("\n") + "\n",
+                not_run,
+            });
+        }
+        previous = line;
+    }
+    blocks
+}
+
+/// Starts `campaignd serve --demo --clock virtual` on free ports; returns
+/// it and the `host:port` of each face in port order (sandbox first).
+fn demo_server() -> (Killed, Vec<String>) {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let built = Command::new(env!("CARGO"))
+        .args(["build", "-q", "-p", "campaignd"])
+        .current_dir(root())
+        .status()
+        .unwrap();
+    assert!(built.success(), "building campaignd");
+    let mut child = Command::new(target.join("debug/campaignd"))
+        .args([
+            "serve", "--memory", "--demo", "--clock", "virtual", "--port", "0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Killed(child);
+    let mut faces = Vec::new();
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if let [_, _, document] = fields.as_slice()
+            && let Some(origin) = document.strip_suffix("/openapi.json")
+        {
+            faces.push(origin.trim_start_matches("http://").to_string());
+        } else if !faces.is_empty() && line.trim().is_empty() {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    assert_eq!(faces.len(), 6, "the start-up table lists six faces");
+    (server, faces)
+}
+
+/// Puts the demo world back as it was at start.
+fn reset(sandbox: &str) {
+    let status = Command::new("curl")
+        .args(["-sf", "-o", "/dev/null", "-X", "POST"])
+        .arg(format!("http://{sandbox}/reset"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "resetting the demo world");
+}
+
+#[test]
+fn every_readme_shell_block_runs_as_written() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let blocks = blocks(&readme);
+    assert!(blocks.len() >= 10, "the README's blocks: {blocks:#?}");
+    let (_server, faces) = demo_server();
+    let prism_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    for block in &blocks {
+        if let Some(why) = &block.not_run {
+            assert!(!why.trim().is_empty(), "a block not run says why");
+            eprintln!("not run ({why}):\n{}", block.text);
+            continue;
+        }
+        reset(&faces[0]);
+        let mut script = block.text.clone();
+        for (offset, face) in faces.iter().enumerate() {
+            script = script.replace(&format!("127.0.0.1:{}", 7070 + offset), face);
+        }
+        script = script
+            .replace("--port 4010", &format!("--port {prism_port}"))
+            .replace("127.0.0.1:4010", &format!("127.0.0.1:{prism_port}"))
+            .replace("cargo xtask", env!("CARGO_BIN_EXE_xtask"));
+        let output = Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &script])
+            .current_dir(root())
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            output.status.success(),
+            "this block failed:\n{}\noutput:\n{text}",
+            block.text
+        );
+        for expected in block
+            .text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# expect: "))
+        {
+            assert!(
+                text.contains(expected),
+                "this block did not print {expected:?}:\n{}\noutput:\n{text}",
+                block.text
+            );
+        }
+    }
+}
+
+#[test]
+fn blocks_and_their_markers_are_found() {
+    let markdown = "intro\n```sh\na\n```\ntext\n<!-- readme-test: not run: because -->\n```sh\nb\n# expect: x\n```\n```rust\nc\n```\n";
+    assert_eq!(
+        blocks(markdown),
+        vec![
+            Block {
+                text: "a\n".into(),
+                not_run: None
+            },
+            Block {
+                text: "b\n# expect: x\n".into(),
+                not_run: Some("because".into())
+            },
+        ]
+    );
+}
