@@ -32,6 +32,9 @@ pub struct Exchange {
     /// Whether any body bytes came back.
     #[serde(skip)]
     pub had_body: bool,
+    /// The body exactly as it came (for forwarding it unchanged).
+    #[serde(skip)]
+    pub raw: Vec<u8>,
 }
 
 impl Exchange {
@@ -524,6 +527,7 @@ impl Harness {
             headers,
             body,
             had_body: !bytes.is_empty(),
+            raw: bytes.to_vec(),
         })
     }
 }

@@ -1,8 +1,9 @@
 //! `cargo xtask conformance [--vendor NAME] [--skip-schemathesis]`: runs the
 //! conformance suite, prints the vendor × case matrix with the documented
 //! examples covered, writes `target/conformance/report.md` and
-//! `target/conformance/junit.xml`, then fuzzes every served document of a
-//! demo server with schemathesis (pinned, in a local virtual environment).
+//! `target/conformance/junit.xml`, runs the vendors' own code samples
+//! ([`crate::samples`]), then fuzzes every served document of a demo server
+//! with schemathesis (pinned, in a local virtual environment).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -32,6 +33,9 @@ pub struct Args {
     /// Do not run schemathesis.
     #[arg(long)]
     skip_schemathesis: bool,
+    /// Do not run the vendors' own code samples.
+    #[arg(long)]
+    skip_samples: bool,
 }
 
 #[derive(Deserialize)]
@@ -100,17 +104,50 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         out.join("junit.xml").display()
     );
 
+    let samples_passed = if args.skip_samples {
+        true
+    } else {
+        eprintln!("==> the vendors' own samples (conformance/samples), host replaced");
+        let tools = crate::tools::Tools::ensure()?;
+        let samples = crate::samples::run_all(&root, &tools)?;
+        let mut section = String::from(
+            "\n## The vendors' own samples\n\n| sample | case | result |\n|---|---|---|\n",
+        );
+        for sample in samples.iter().filter(|s| {
+            args.vendor
+                .as_ref()
+                .is_none_or(|v| s.name.starts_with(v.as_str()))
+        }) {
+            let verdict = if sample.failure.is_none() {
+                "pass"
+            } else {
+                "FAIL"
+            };
+            println!("  {verdict:<5} sample {} -> {}", sample.name, sample.case);
+            if let Some(failure) = &sample.failure {
+                println!("          {failure}");
+            }
+            let _ = writeln!(section, "| {} | {} | {verdict} |", sample.name, sample.case);
+        }
+        let mut markdown = std::fs::read_to_string(out.join("report.md"))?;
+        markdown.push_str(&section);
+        std::fs::write(out.join("report.md"), markdown)?;
+        samples.iter().all(|s| s.failure.is_none())
+    };
+
     let fuzz_passed = if args.skip_schemathesis {
         true
     } else {
         schemathesis(&root, &out)?
     };
     let all_cases_passed = cases.iter().all(|c| c.passed);
-    Ok(if tests_passed && all_cases_passed && fuzz_passed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(
+        if tests_passed && all_cases_passed && samples_passed && fuzz_passed {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }
 
 struct Report {

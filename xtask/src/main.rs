@@ -10,6 +10,7 @@ mod ci;
 mod conformance;
 mod contract;
 mod openapi;
+mod samples;
 mod specmatic;
 mod tools;
 

@@ -20,8 +20,12 @@ pub const NPM_TOOLS: &[&str] = &[
     "specmatic@2.55.1",
 ];
 
-/// PyPI packages, pinned.
-pub const PYPI_TOOLS: &[&str] = &["schemathesis==4.32.5", "openapi-python-client==0.29.1"];
+/// PyPI packages, pinned (requests runs the vendors' Python samples).
+pub const PYPI_TOOLS: &[&str] = &[
+    "schemathesis==4.32.5",
+    "openapi-python-client==0.29.1",
+    "requests==2.34.2",
+];
 
 /// Where the tools are.
 #[derive(Debug, Clone)]

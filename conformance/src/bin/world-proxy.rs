@@ -12,6 +12,10 @@
 //! (`{"example", "status", "passed", "failures"}`). Requests are handled one
 //! at a time, since each resets the world.
 //!
+//! With `--case <vendor>/<case>`, a request naming no case is judged in that
+//! case's world too: the conformance run uses it to run the vendors' own
+//! code samples, which send exactly what their pages print.
+//!
 //! On start it prints `proxy <vendor> <base URL>` for each vendor face, then
 //! `ready`.
 
@@ -42,6 +46,8 @@ const HOP_HEADERS: &[&str] = &[
 
 struct Proxy {
     vendor: String,
+    /// The case of requests that name none (`--case`).
+    default_case: Option<String>,
     harness: Arc<Harness>,
     cases: Arc<HashMap<String, Case>>,
     one_at_a_time: Arc<tokio::sync::Mutex<()>>,
@@ -62,7 +68,8 @@ async fn forward(
     let example = headers
         .get(EXAMPLE_HEADER)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+        .map(str::to_string)
+        .or_else(|| proxy.default_case.clone());
     let request = Request {
         method: rqctx.request.method().to_string(),
         path: rqctx
@@ -120,7 +127,7 @@ async fn forward(
         response = response.header(name, value);
     }
     let body = if exchange.had_body {
-        Body::from(serde_json::to_vec(&exchange.body).unwrap_or_default())
+        Body::from(exchange.raw.clone())
     } else {
         Body::empty()
     };
@@ -167,6 +174,12 @@ fn read_cases(vendor: &str) -> anyhow::Result<HashMap<String, Case>> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let default_case = match (args.next().as_deref(), args.next()) {
+        (Some("--case"), Some(case)) => Some(case),
+        (None, _) => None,
+        _ => anyhow::bail!("usage: world-proxy [--case <vendor>/<case>]"),
+    };
     let harness = Arc::new(Harness::start().await?);
     let one_at_a_time = Arc::new(tokio::sync::Mutex::new(()));
     let log = slog::Logger::root(slog::Discard, slog::o!());
@@ -182,6 +195,9 @@ async fn main() -> anyhow::Result<()> {
         registered.map_err(|e| anyhow::anyhow!("{e}"))?;
         let context = Proxy {
             vendor: vendor.to_string(),
+            default_case: default_case
+                .clone()
+                .filter(|case| case.starts_with(&format!("{vendor}/"))),
             harness: Arc::clone(&harness),
             cases: Arc::new(read_cases(vendor)?),
             one_at_a_time: Arc::clone(&one_at_a_time),

@@ -1,0 +1,210 @@
+//! The vendors' own request samples (`conformance/samples/`), run as the
+//! pages print them, with only the vendor's host replaced: curl with bash,
+//! Python with `requests`, JavaScript with node, Java with `java` (source
+//! launch). Each runs against the world proxy started for its case
+//! (`world-proxy --case <vendor>/<case>`), which sets up the case's world
+//! and judges the answer the sample got against the case's documented one.
+//! A sample passes when it exits 0 and exactly one request reached the
+//! proxy, judged as documented.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::contract::Running;
+use crate::tools::Tools;
+
+#[derive(Deserialize)]
+struct Catalogue {
+    hosts: std::collections::BTreeMap<String, String>,
+    samples: Vec<Sample>,
+}
+
+#[derive(Deserialize)]
+struct Sample {
+    file: String,
+    label: String,
+    case: String,
+}
+
+/// One sample's outcome.
+pub struct SampleResult {
+    /// `<vendor>/<file> (<label>)`.
+    pub name: String,
+    /// The case it stands for.
+    pub case: String,
+    /// Why it failed, if it did.
+    pub failure: Option<String>,
+}
+
+/// Runs every sample; builds the world proxy first.
+pub fn run_all(root: &Path, tools: &Tools) -> anyhow::Result<Vec<SampleResult>> {
+    let built = Command::new(crate::cargo())
+        .args(["build", "-q", "-p", "conformance", "--bin", "world-proxy"])
+        .current_dir(root)
+        .status()?;
+    if !built.success() {
+        bail!("building the world proxy failed");
+    }
+    let dir = root.join("conformance/samples");
+    let catalogue: Catalogue = serde_json::from_slice(&std::fs::read(dir.join("samples.json"))?)
+        .context("reading conformance/samples/samples.json")?;
+    let work = crate::tools::target_dir(root).join("conformance/samples");
+    let mut results = Vec::new();
+    for sample in &catalogue.samples {
+        let vendor = sample.file.split('/').next().unwrap_or_default();
+        let host = catalogue
+            .hosts
+            .get(vendor)
+            .with_context(|| format!("no host for {vendor}"))?;
+        let outcome = run_one(root, tools, &dir, &work, sample, vendor, host);
+        results.push(SampleResult {
+            name: format!("{} ({})", sample.file, sample.label),
+            case: sample.case.clone(),
+            failure: outcome.err().map(|e| format!("{e:#}")),
+        });
+    }
+    Ok(results)
+}
+
+fn run_one(
+    root: &Path,
+    tools: &Tools,
+    dir: &Path,
+    work: &Path,
+    sample: &Sample,
+    vendor: &str,
+    host: &str,
+) -> anyhow::Result<()> {
+    let mut child = Command::new(crate::tools::target_dir(root).join("debug/world-proxy"))
+        .args(["--case", &sample.case])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting the world proxy")?;
+    let stdout = child.stdout.take().context("the proxy's stdout")?;
+    let _proxy = Running(child);
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut origin = None;
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .context("the world proxy did not start")?;
+        if line == "ready" {
+            break;
+        }
+        let fields: Vec<&str> = line.split(' ').collect();
+        if let ["proxy", name, base] = fields.as_slice()
+            && *name == vendor
+        {
+            let rest = base.trim_start_matches("http://");
+            origin = Some(format!(
+                "http://{}",
+                &rest[..rest.find('/').unwrap_or(rest.len())]
+            ));
+        }
+    }
+    let origin = origin.context("no proxy for the vendor")?;
+
+    let text = std::fs::read_to_string(dir.join(&sample.file))?.replace(host, &origin);
+    let file_name = sample.file.replace('/', "-");
+    let sample_dir = work.join(file_name.trim_end_matches(".snippet"));
+    std::fs::create_dir_all(&sample_dir)?;
+    let mut command = match Path::new(&sample.file).extension().and_then(|e| e.to_str()) {
+        Some("sh") => {
+            let path = sample_dir.join("sample.sh");
+            std::fs::write(&path, text)?;
+            let mut command = Command::new("bash");
+            command.arg(path);
+            command
+        }
+        Some("py") => {
+            let path = sample_dir.join("sample.py");
+            std::fs::write(&path, text)?;
+            let mut command = Command::new(tools.venv_bin("python"));
+            command.arg(path);
+            command
+        }
+        Some("mjs") => {
+            let path = sample_dir.join("sample.mjs");
+            std::fs::write(&path, text)?;
+            let mut command = Command::new("node");
+            command.arg(path);
+            command
+        }
+        Some("snippet") => {
+            let path = sample_dir.join("Sample.java");
+            std::fs::write(&path, java_program(&text))?;
+            let mut command = Command::new("java");
+            command.arg(path);
+            command
+        }
+        other => bail!("no runtime for a sample ending in {other:?}"),
+    };
+    let output = command
+        .current_dir(&sample_dir)
+        .output()
+        .with_context(|| format!("running {}", sample.file))?;
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::write(sample_dir.join("output.txt"), &printed)?;
+    if !output.status.success() {
+        bail!("the sample exited with {}: {printed}", output.status);
+    }
+    // The proxy prints its verdict before it answers, so it is there now.
+    let verdicts: Vec<serde_json::Value> = rx
+        .try_iter()
+        .filter_map(|line| serde_json::from_str(&line).ok())
+        .collect();
+    match verdicts.as_slice() {
+        [verdict] if verdict["passed"] == true => Ok(()),
+        [verdict] => bail!(
+            "{} answered {}, not as the case documents: {}",
+            verdict["request"],
+            verdict["status"],
+            verdict["failures"]
+        ),
+        other => bail!(
+            "{} requests reached the sandbox, not one: {printed}",
+            other.len()
+        ),
+    }
+}
+
+/// Woodpecker's Java sample is a fragment (imports, then statements): it
+/// runs as the body of a `main`, its imports kept at the top.
+fn java_program(fragment: &str) -> String {
+    let (imports, statements): (Vec<&str>, Vec<&str>) = fragment
+        .lines()
+        .partition(|line| line.trim_start().starts_with("import "));
+    format!(
+        "{}\n\npublic class Sample {{\n    public static void main(String[] args) throws Exception {{\n{}\n        System.out.println(response.statusCode());\n    }}\n}}\n",
+        imports.join("\n"),
+        statements.join("\n")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_java_fragment_becomes_a_program_with_its_imports_on_top() {
+        let program = java_program("import java.net.URI;\nint response = 1;\n");
+        assert!(program.starts_with("import java.net.URI;\n\npublic class Sample {"));
+        assert!(program.contains("int response = 1;\n        System.out.println"));
+    }
+}
