@@ -176,6 +176,10 @@ pub struct Documented {
     /// Dotted paths whose values the page cannot fix (compared by type).
     #[serde(default)]
     pub free: Vec<String>,
+    /// Response headers the contract fixes (Content-Type, Retry-After,
+    /// RateLimit-*, Allow), with their exact values.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// A sandbox choice standing in for an undocumented body.

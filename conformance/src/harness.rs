@@ -152,6 +152,22 @@ fn with_nulls_of(expected: &Value, got: &Value) -> Value {
     }
 }
 
+/// How the answer's headers (lower-case names) differ from the ones the
+/// contract fixes.
+pub fn header_differences(
+    expected: &BTreeMap<String, String>,
+    got: &BTreeMap<String, String>,
+) -> Vec<String> {
+    expected
+        .iter()
+        .filter_map(|(name, value)| match got.get(&name.to_ascii_lowercase()) {
+            Some(actual) if actual == value => None,
+            Some(actual) => Some(format!("header {name}: expected {value:?}, got {actual:?}")),
+            None => Some(format!("header {name}: expected {value:?}, got none")),
+        })
+        .collect()
+}
+
 /// The judgement of a case replayed through the generated client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientVerdict {
@@ -337,6 +353,10 @@ impl Harness {
             );
         }
 
+        verdict.differences.extend(header_differences(
+            &case.documented.headers,
+            &exchange.headers,
+        ));
         let body = exchange.had_body.then_some(&exchange.body);
         let path = case.request.path.split('?').next().unwrap_or_default();
         verdict.schema_violations = match self.documents.get(vendor) {
@@ -529,5 +549,26 @@ impl Harness {
             had_body: !bytes.is_empty(),
             raw: bytes.to_vec(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fixed_header_must_be_there_with_its_value() {
+        let expected = BTreeMap::from([("Retry-After".to_string(), "60".to_string())]);
+        let same = BTreeMap::from([("retry-after".to_string(), "60".to_string())]);
+        assert!(header_differences(&expected, &same).is_empty());
+        let other = BTreeMap::from([("retry-after".to_string(), "30".to_string())]);
+        assert_eq!(
+            header_differences(&expected, &other),
+            vec![r#"header Retry-After: expected "60", got "30""#]
+        );
+        assert_eq!(
+            header_differences(&expected, &BTreeMap::new()),
+            vec![r#"header Retry-After: expected "60", got none"#]
+        );
     }
 }

@@ -53,13 +53,49 @@ struct CaseResult {
 #[derive(Deserialize)]
 struct Inventory {
     page: String,
-    examples: Vec<DocumentedExample>,
+    facts: Vec<Fact>,
 }
 
+/// One fact of a vendor's page: documented (with the page's words) or a
+/// sandbox choice (with its reason).
 #[derive(Deserialize)]
-struct DocumentedExample {
+#[serde(deny_unknown_fields)]
+struct Fact {
     id: String,
+    kind: FactKind,
     what: String,
+    #[serde(default)]
+    words: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+enum FactKind {
+    #[serde(rename = "documented")]
+    Documented,
+    #[serde(rename = "sandbox choice")]
+    SandboxChoice,
+}
+
+impl Fact {
+    /// Its label and the page's words or the choice's reason.
+    fn label(&self) -> String {
+        match (self.kind, &self.words, &self.reason) {
+            (FactKind::Documented, Some(words), _) => format!("documented: “{words}”"),
+            (FactKind::SandboxChoice, _, Some(reason)) => format!("sandbox choice: {reason}"),
+            (FactKind::Documented, None, _) => "documented (the page's words missing)".into(),
+            (FactKind::SandboxChoice, _, None) => "sandbox choice (the reason missing)".into(),
+        }
+    }
+
+    /// A fact states its words (documented) or reason (sandbox choice).
+    fn is_complete(&self) -> bool {
+        match self.kind {
+            FactKind::Documented => self.words.as_deref().is_some_and(|w| !w.trim().is_empty()),
+            FactKind::SandboxChoice => self.reason.as_deref().is_some_and(|r| !r.trim().is_empty()),
+        }
+    }
 }
 
 /// Runs the task.
@@ -140,7 +176,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         schemathesis(&root, &out)?
     };
-    let all_cases_passed = cases.iter().all(|c| c.passed);
+    // An uncovered fact fails the run (unless only some vendors ran).
+    let all_cases_passed = cases.iter().all(|c| c.passed) && report.uncovered == 0;
     Ok(
         if tests_passed && all_cases_passed && samples_passed && fuzz_passed {
             ExitCode::SUCCESS
@@ -153,6 +190,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 struct Report {
     matrix: String,
     markdown: String,
+    /// Facts no passing case covers, or stated without words or reason.
+    uncovered: usize,
 }
 
 fn report(
@@ -162,7 +201,7 @@ fn report(
 ) -> Report {
     let mut matrix = String::new();
     let mut markdown = String::from("# Conformance report\n\n");
-    let (mut total_examples, mut total_covered) = (0, 0);
+    let (mut total_examples, mut total_covered, mut uncovered) = (0, 0, 0);
     for (vendor, documented) in inventory
         .iter()
         .filter(|(v, _)| only.is_none_or(|o| o == v.as_str()))
@@ -170,8 +209,8 @@ fn report(
         let vendor_cases: Vec<&CaseResult> = cases.iter().filter(|c| &c.vendor == vendor).collect();
         let passed = vendor_cases.iter().filter(|c| c.passed).count();
         let through_client = vendor_cases.iter().filter(|c| c.client == "passed").count();
-        let covered: Vec<&DocumentedExample> = documented
-            .examples
+        let covered: Vec<&Fact> = documented
+            .facts
             .iter()
             .filter(|e| {
                 vendor_cases
@@ -179,19 +218,19 @@ fn report(
                     .any(|c| c.passed && c.examples.contains(&e.id))
             })
             .collect();
-        total_examples += documented.examples.len();
+        total_examples += documented.facts.len();
         total_covered += covered.len();
         let _ = writeln!(
             matrix,
-            "{vendor:<11} cases {passed}/{} passed ({through_client} also through the generated client)   documented examples covered {}/{}",
+            "{vendor:<11} cases {passed}/{} passed ({through_client} also through the generated client)   facts covered {}/{}",
             vendor_cases.len(),
             covered.len(),
-            documented.examples.len()
+            documented.facts.len()
         );
         let _ = writeln!(markdown, "## {vendor} ({})\n", documented.page);
         let _ = writeln!(
             markdown,
-            "| case | result | generated client | examples |\n|---|---|---|---|"
+            "| case | result | generated client | facts |\n|---|---|---|---|"
         );
         for case in &vendor_cases {
             let verdict = if case.passed { "pass" } else { "FAIL" };
@@ -211,11 +250,11 @@ fn report(
                 case.examples.join(", ")
             );
         }
-        let _ = writeln!(markdown, "\n| documented example | covered by |\n|---|---|");
-        for example in &documented.examples {
+        let _ = writeln!(markdown, "\n| fact | label | covered by |\n|---|---|---|");
+        for fact in &documented.facts {
             let by: Vec<&str> = vendor_cases
                 .iter()
-                .filter(|c| c.passed && c.examples.contains(&example.id))
+                .filter(|c| c.passed && c.examples.contains(&fact.id))
                 .map(|c| c.case.as_str())
                 .collect();
             let by = if by.is_empty() {
@@ -223,22 +262,36 @@ fn report(
             } else {
                 by.join(", ")
             };
-            let _ = writeln!(markdown, "| {} ({}) | {by} |", example.id, example.what);
-            if !covered.iter().any(|c| c.id == example.id) {
-                let _ = writeln!(matrix, "  ----  {} not covered", example.id);
+            let _ = writeln!(
+                markdown,
+                "| {} ({}) | {} | {by} |",
+                fact.id,
+                fact.what,
+                fact.label()
+            );
+            if !covered.iter().any(|c| c.id == fact.id) {
+                uncovered += 1;
+                let _ = writeln!(matrix, "  ----  {} not covered ({})", fact.id, fact.label());
+            } else if !fact.is_complete() {
+                uncovered += 1;
+                let _ = writeln!(matrix, "  ----  {}: {}", fact.id, fact.label());
             }
         }
         markdown.push('\n');
     }
     let _ = writeln!(
         matrix,
-        "total: documented examples covered {total_covered}/{total_examples}"
+        "total: facts covered {total_covered}/{total_examples}"
     );
     let _ = writeln!(
         markdown,
-        "**Documented examples covered: {total_covered}/{total_examples}**"
+        "**Facts covered: {total_covered}/{total_examples}**"
     );
-    Report { matrix, markdown }
+    Report {
+        matrix,
+        markdown,
+        uncovered,
+    }
 }
 
 fn xml_escape(text: &str) -> String {
