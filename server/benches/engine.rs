@@ -57,6 +57,7 @@ fn seed(id: &str, prospects: usize, steps: usize, delay_seconds: u64) -> Campaig
             .collect(),
         settings: None,
         script_id: None,
+        scheduled_at: None,
     }
 }
 

@@ -395,6 +395,7 @@ impl AltaApi for AltaApiImpl {
                 prospects: Vec::new(),
                 settings: None,
                 script_id: None,
+                scheduled_at: None,
             };
             let view = app
                 .engine

@@ -76,6 +76,7 @@ fn load_woodpecker(engine: &Engine) -> Result<(), EngineError> {
             ],
             settings: None,
             script_id: None,
+            scheduled_at: None,
         },
     )?;
     Ok(())
@@ -128,6 +129,7 @@ fn load_leadlex(engine: &Engine) -> Result<(), EngineError> {
             ],
             settings: None,
             script_id: None,
+            scheduled_at: None,
         },
     )?;
     Ok(())
@@ -179,6 +181,7 @@ fn load_leadterra(engine: &Engine) -> Result<(), EngineError> {
             ],
             settings: None,
             script_id: None,
+            scheduled_at: None,
         },
     )?;
     Ok(())
@@ -254,6 +257,7 @@ fn load_voicegenie(engine: &Engine) -> Result<(), EngineError> {
                 ..CampaignSettings::default()
             }),
             script_id: Some("script_renewal_v2".into()),
+            scheduled_at: None,
         },
     )?;
     Ok(())
@@ -304,6 +308,7 @@ fn load_alta(engine: &Engine) -> Result<(), EngineError> {
             ],
             settings: None,
             script_id: None,
+            scheduled_at: None,
         },
     )?;
     Ok(())

@@ -685,8 +685,9 @@ impl Engine {
             let inserted = exec(
                 tx,
                 "INSERT INTO campaigns (id, workspace_id, name, description, status, created_at,
-                     updated_at, email_transit_ms, call_duration_ms, linkedin_ms, script_id)
-                 VALUES (?1, ?2, ?3, ?4, 'draft', ?5, ?5, ?6, ?7, ?8, ?9)
+                     updated_at, email_transit_ms, call_duration_ms, linkedin_ms, script_id,
+                     scheduled_at)
+                 VALUES (?1, ?2, ?3, ?4, 'draft', ?5, ?5, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT (id) DO NOTHING",
                 params![
                     id,
@@ -698,6 +699,11 @@ impl Engine {
                     secs_to_ms(settings.call_duration_seconds),
                     secs_to_ms(settings.linkedin_seconds),
                     seed.script_id,
+                    seed.scheduled_at
+                        .filter(
+                            |_| seed.status.unwrap_or(EngineStatus::Draft) == EngineStatus::Draft
+                        )
+                        .map(|at| at.0.timestamp_millis().clamp(0, MAX_TIME_MS)),
                 ],
             )?;
             if inserted == 0 {
@@ -1437,13 +1443,30 @@ fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite
 /// batch is a handful of statements, whatever its size.
 fn dispatch_until(tx: &Connection, from: i64, to: i64, hooks: bool) -> EngineResult<i64> {
     loop {
+        let scheduled = launch_scheduled(tx, to)?;
         let completed = complete_in_flight(tx, to)?;
         let started = start_due(tx, from, to, hooks)?;
-        if completed == 0 && started == 0 {
+        if scheduled == 0 && completed == 0 && started == 0 {
             break;
         }
     }
     next_event(tx)
+}
+
+/// Launches every scheduled draft whose time has come, as of that time.
+fn launch_scheduled(tx: &Connection, to: i64) -> EngineResult<usize> {
+    let due: Vec<(String, i64)> = tx
+        .prepare_cached(
+            "SELECT id, scheduled_at FROM campaigns
+             WHERE scheduled_at <= CAST(?1 AS INTEGER) AND status = 'draft'
+             ORDER BY scheduled_at, id",
+        )?
+        .query_map(params![to], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, at) in &due {
+        launch(tx, id, *at, EngineStatus::Active)?;
+    }
+    Ok(due.len())
 }
 
 /// Completes in-flight sends whose time has come (in order of completion),
@@ -1599,6 +1622,12 @@ fn next_event(tx: &Connection) -> EngineResult<i64> {
         )?
         .query_row([], |r| r.get(0))
         .optional()?;
+    let scheduled: Option<i64> = tx
+        .prepare_cached(
+            "SELECT MIN(scheduled_at) FROM campaigns WHERE scheduled_at IS NOT NULL AND status = 'draft'",
+        )?
+        .query_row([], |r| r.get(0))?;
+    next = next.into_iter().chain(scheduled).min();
     let active: Vec<String> = tx
         .prepare_cached("SELECT id FROM campaigns WHERE status = 'active' AND queued > 0")?
         .query_map([], |r| r.get(0))?
@@ -1661,7 +1690,7 @@ fn complete_campaign_if_done(tx: &Connection, campaign_id: &str) -> EngineResult
 fn launch(tx: &Connection, id: &str, now: i64, status: EngineStatus) -> EngineResult<()> {
     exec(tx,
         "UPDATE campaigns SET status = ?2, launched_at = COALESCE(launched_at, ?3), started_at = ?3,
-             updated_at = ?3 WHERE id = ?1",
+             updated_at = ?3, scheduled_at = NULL WHERE id = ?1",
         params![id, status_str(status), now],
     )?;
     let queued = exec(tx,
@@ -1875,7 +1904,7 @@ fn load_campaign(
         .prepare_cached(
             "SELECT id, workspace_id, name, description, status, is_archived, created_at, updated_at,
                  launched_at, paused_at, started_at, email_transit_ms, call_duration_ms, linkedin_ms,
-                 script_id, queued, in_flight, delivered, failed, prospects
+                 script_id, queued, in_flight, delivered, failed, prospects, scheduled_at
              FROM campaigns WHERE id = ?1",
         )?
         .query_row(params![id], |r| {
@@ -1897,6 +1926,7 @@ fn load_campaign(
                     linkedin_seconds: ms_to_secs(r.get(13)?),
                 },
                 script_id: r.get(14)?,
+                scheduled_at: opt_millis(r, 20)?,
                 steps: Vec::new(),
                 prospect_count: r.get::<_, i64>(19)?.max(0) as u64,
                 counters: SendCounters {

@@ -258,6 +258,7 @@ impl LeadterraApi for LeadterraApiImpl {
                 prospects: Vec::new(),
                 settings: None,
                 script_id: None,
+                scheduled_at: None,
             };
             let view = app
                 .engine

@@ -10,7 +10,7 @@ use campaign_api::voicegenie::{
     PauseResponse, StartData, StartResponse, UploadData, UploadError, UploadResponse,
     VoiceGenieApi, VoiceGenieResult, XRateLimitHeaders,
 };
-use campaign_api::wire::{JsonInput, Reply};
+use campaign_api::wire::{Iso8601, JsonInput, Reply};
 use dropshot::{Path, Query, RequestContext};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde::Serialize;
@@ -148,8 +148,11 @@ fn campaign_id(raw: &str) -> Result<String, Failure> {
         .map_err(|_| Failure::not_found())
 }
 
-fn status_name(status: EngineStatus) -> &'static str {
-    match status {
+/// VoiceGenie's name of a campaign's status: a draft with a start time is
+/// `scheduled`.
+fn status_name(view: &CampaignView) -> &'static str {
+    match view.status {
+        EngineStatus::Draft if view.scheduled_at.is_some() => "scheduled",
         EngineStatus::Draft => "draft",
         EngineStatus::Active | EngineStatus::PendingApproval => "running",
         EngineStatus::Paused | EngineStatus::Stopped => "paused",
@@ -165,7 +168,7 @@ fn campaign_wire(app: &App, view: &CampaignView) -> Result<Campaign, Failure> {
     Ok(Campaign {
         id: view.id.clone(),
         name: view.name.clone(),
-        campaign_status: status_name(view.status).into(),
+        campaign_status: status_name(view).into(),
         script_id: view.script_id.clone(),
         contact_ids: contacts.into_iter().map(|c| c.id).collect(),
         total_count: view.prospect_count,
@@ -387,6 +390,23 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
             if upload.campaign_name.trim().is_empty() {
                 return Err(Failure::validation("campaign_name is required"));
             }
+            let scheduled_at = match upload.schedule_time.as_deref() {
+                None => None,
+                Some(text) => Some(
+                    chrono::DateTime::parse_from_rfc3339(text)
+                        .map(|at| Iso8601(at.with_timezone(&chrono::Utc)))
+                        .map_err(|_| {
+                            Failure::validation(format!(
+                                "schedule_time must be an ISO 8601 date-time such as 2024-01-16T14:30:00Z, got {text:?}"
+                            ))
+                        })?,
+                ),
+            };
+            if scheduled_at.is_some() && (upload.script_id.is_none() || upload.contacts.is_empty()) {
+                return Err(Failure::validation(
+                    "a scheduled campaign needs a script_id and contacts to start",
+                ));
+            }
             let mut seen = std::collections::HashSet::new();
             let (mut prospects, mut errors) = (Vec::new(), Vec::new());
             for (index, contact) in upload.contacts.into_iter().enumerate() {
@@ -434,6 +454,7 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
                     ..CampaignSettings::default()
                 }),
                 script_id: upload.script_id,
+                scheduled_at,
             };
             let view = app
                 .engine

@@ -349,6 +349,7 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
                     .collect(),
                 settings: None,
                 script_id: None,
+                scheduled_at: None,
             };
             let view = app
                 .engine

@@ -71,6 +71,7 @@ fn world() -> Engine {
                     linkedin_seconds: 10,
                 }),
                 script_id: None,
+                scheduled_at: None,
             },
         )
         .unwrap();

@@ -306,3 +306,101 @@ async fn the_generated_client_pauses_and_starts() {
         serde_json::to_value(&*client.get_campaign().id(ID).send().await.unwrap()).unwrap();
     assert_eq!(body["data"]["campaign_status"], "running");
 }
+
+#[tokio::test]
+async fn schedule_time_makes_a_scheduled_campaign_that_starts_itself() {
+    let face = face().await;
+    let upload = |schedule: Value, script: Value| {
+        json!({
+            "campaign_name": "Renewals", "script_id": script, "schedule_time": schedule,
+            "contacts": [{"phone_number": "+14155550101"}]
+        })
+        .to_string()
+    };
+    // An hour after the sandbox clock (2026-01-05T09:00:00Z).
+    let answer = face
+        .call(
+            "POST",
+            "/uploadCampaignData",
+            &auth(),
+            Some(&upload(json!("2026-01-05T10:00:00Z"), json!("s1"))),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let id = answer.body["data"]["campaign_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let status = |body: &Value| body["data"]["campaign_status"].clone();
+    let get = face
+        .call("GET", &format!("/campaign/{id}"), &auth(), None)
+        .await;
+    assert_eq!(status(&get.body), "scheduled");
+    // Not running yet: pausing it is CAMPAIGN_NOT_RUNNING.
+    let pause = face
+        .call("GET", &format!("/pauseTheCampaign/{id}"), &auth(), None)
+        .await;
+    assert_eq!(pause.status, 400);
+    assert_eq!(pause.body["error"], "CAMPAIGN_NOT_RUNNING");
+    face.advance(3599).await;
+    let get = face
+        .call("GET", &format!("/campaign/{id}"), &auth(), None)
+        .await;
+    assert_eq!(status(&get.body), "scheduled");
+    face.advance(1).await;
+    let get = face
+        .call("GET", &format!("/campaign/{id}"), &auth(), None)
+        .await;
+    assert_eq!(status(&get.body), "running");
+    assert_eq!(face.campaign(&id).await["counters"]["inFlight"], 1);
+
+    // A time already past starts it at once; a bad time or a missing script
+    // is a VALIDATION_ERROR.
+    let past = face
+        .call(
+            "POST",
+            "/uploadCampaignData",
+            &auth(),
+            Some(&upload(json!("2026-01-05T09:00:00Z"), json!("s1"))),
+        )
+        .await;
+    let past_id = past.body["data"]["campaign_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let get = face
+        .call("GET", &format!("/campaign/{past_id}"), &auth(), None)
+        .await;
+    assert_eq!(status(&get.body), "running");
+    for (schedule, script, message) in [
+        (
+            json!("tomorrow"),
+            json!("s1"),
+            "schedule_time must be an ISO 8601 date-time",
+        ),
+        (
+            json!("2026-01-06T10:00:00Z"),
+            Value::Null,
+            "a scheduled campaign needs a script_id",
+        ),
+    ] {
+        let answer = face
+            .call(
+                "POST",
+                "/uploadCampaignData",
+                &auth(),
+                Some(&upload(schedule, script)),
+            )
+            .await;
+        assert_eq!(answer.status, 400);
+        assert_eq!(answer.body["error"], "VALIDATION_ERROR");
+        assert!(
+            answer.body["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(message),
+            "{}",
+            answer.body
+        );
+    }
+}

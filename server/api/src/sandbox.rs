@@ -306,6 +306,10 @@ pub struct CampaignSeed {
     /// VoiceGenie's script id.
     #[serde(default)]
     pub script_id: Option<String>,
+    /// For a draft: when it starts itself, on the sandbox clock
+    /// (VoiceGenie's `schedule_time`). Ignored for other statuses.
+    #[serde(default)]
+    pub scheduled_at: Option<Iso8601>,
 }
 
 /// Counters of a campaign's sends.
@@ -366,6 +370,9 @@ pub struct CampaignView {
     pub started_at: Option<Iso8601>,
     /// Send timing.
     pub settings: CampaignSettings,
+    /// When a draft starts itself (on the sandbox clock), if it is
+    /// scheduled (VoiceGenie's `schedule_time`).
+    pub scheduled_at: Option<Iso8601>,
     /// VoiceGenie script id.
     pub script_id: Option<String>,
     /// The sequence.

@@ -177,8 +177,11 @@ pub struct CampaignUpload {
     /// The call script.
     #[serde(default)]
     pub script_id: Option<String>,
-    /// When to start (ISO 8601); the campaign is `scheduled` until started.
+    /// When to start (ISO 8601 date-time): the campaign is `scheduled` and
+    /// starts itself then, on the sandbox clock (at once when the time has
+    /// passed). Needs `script_id` and contacts.
     #[serde(default)]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub schedule_time: Option<String>,
 }
 
@@ -396,8 +399,11 @@ pub trait VoiceGenieApi {
     ///
     /// Creates a campaign of calls: one call per contact, phone numbers as
     /// contacts; duplicate or missing phone numbers are skipped and listed
-    /// in `errors`. The campaign is a draft (`scheduled` with a
-    /// `schedule_time`) until started.
+    /// in `errors`. The campaign is a draft until started, or `scheduled`
+    /// with a `schedule_time`, when it starts itself on the sandbox clock
+    /// (sandbox choice: a scheduled campaign needs a `script_id` and
+    /// contacts, since starting needs them; an invalid time is a 400
+    /// `VALIDATION_ERROR`).
     #[endpoint { method = POST, path = "/uploadCampaignData", tags = ["Campaigns"], operation_id = "uploadCampaignData" }]
     async fn upload_campaign_data(
         rqctx: RequestContext<Self::Context>,
