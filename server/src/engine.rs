@@ -724,6 +724,9 @@ impl Engine {
                     ],
                 )?;
             }
+            for prospect_id in seed.prospects.iter().filter_map(|p| p.id.as_deref()) {
+                validate_prospect_id(workspace.dialect, prospect_id)?;
+            }
             insert_prospects(tx, &id, &seed.prospects, now)?;
             match seed.status.unwrap_or(EngineStatus::Draft) {
                 EngineStatus::Draft => {}
@@ -2083,7 +2086,9 @@ const MAX_WOODPECKER_ID: u64 = (1 << 53) - 1;
 /// Checks an explicit campaign id against the dialect's id format.
 fn validate_campaign_id(dialect: Dialect, id: &str) -> EngineResult<()> {
     let ok = match dialect {
-        Dialect::Alta | Dialect::Voicegenie => uuid::Uuid::try_parse(id).is_ok(),
+        // Stored as given and looked up lower-cased, hyphenated: only that
+        // form stays reachable through the faces.
+        Dialect::Alta | Dialect::Voicegenie => is_canonical_uuid(id),
         Dialect::Woodpecker => {
             id.parse::<u64>()
                 .is_ok_and(|n| n > 0 && n <= MAX_WOODPECKER_ID)
@@ -2101,6 +2106,28 @@ fn validate_campaign_id(dialect: Dialect, id: &str) -> EngineResult<()> {
     } else {
         Err(EngineError::Invalid(format!(
             "{id:?} is not a valid {dialect:?} campaign id"
+        )))
+    }
+}
+
+/// A UUID in the lower-case hyphenated form the faces answer with.
+fn is_canonical_uuid(id: &str) -> bool {
+    uuid::Uuid::try_parse(id).is_ok_and(|u| u.to_string() == id)
+}
+
+/// A prospect id given to the sandbox must be one its face can answer
+/// with: Alta's prospects are UUIDs (its face would otherwise fail to
+/// build their answers).
+fn validate_prospect_id(dialect: Dialect, id: &str) -> EngineResult<()> {
+    let ok = match dialect {
+        Dialect::Alta => is_canonical_uuid(id),
+        _ => !id.is_empty() && !id.chars().any(char::is_control),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(EngineError::Invalid(format!(
+            "{id:?} is not a valid {dialect:?} prospect id"
         )))
     }
 }

@@ -174,3 +174,51 @@ async fn the_sandbox_api_takes_json_as_curl_sends_it_and_explains_a_bad_body() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn seeded_ids_must_be_ones_the_face_can_answer_with() {
+    // Alta answers with lower-case UUIDs: a seeded prospect id that is not
+    // one (found by schemathesis: Alta's listProspects then failed with a
+    // 500) and an upper-case campaign UUID are refused up front.
+    let face = Face::start("alta", "k", &[]).await;
+    let campaign = |id: &str, prospect: &str| json!({"id": id, "name": "n", "prospects": [{"id": prospect, "email": "a@b.example"}]});
+    assert_eq!(
+        try_seed(
+            &face,
+            campaign("7c9e6679-7425-40de-944b-e07fc1f90ae7", "p1")
+        )
+        .await,
+        400
+    );
+    assert_eq!(
+        try_seed(
+            &face,
+            campaign(
+                "7C9E6679-7425-40DE-944B-E07FC1F90AE7",
+                "3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b"
+            )
+        )
+        .await,
+        400
+    );
+    assert_eq!(
+        try_seed(
+            &face,
+            campaign(
+                "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                "3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b"
+            )
+        )
+        .await,
+        201
+    );
+    let answer = face
+        .call(
+            "GET",
+            "/v1/prospects?campaignId=7c9e6679-7425-40de-944b-e07fc1f90ae7",
+            &[("authorization", "Bearer k")],
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+}
