@@ -13,6 +13,7 @@ mod openapi;
 mod samples;
 mod specmatic;
 mod tools;
+mod world_proxy;
 
 #[derive(Parser)]
 #[command(

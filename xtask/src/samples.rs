@@ -7,17 +7,14 @@
 //! A sample passes when it exits 0 and exactly one request reached the
 //! proxy, judged as documented.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use crate::contract::Running;
 use crate::tools::Tools;
+use crate::world_proxy::WorldProxy;
 
 #[derive(Deserialize)]
 struct Catalogue {
@@ -44,13 +41,7 @@ pub struct SampleResult {
 
 /// Runs every sample; builds the world proxy first.
 pub fn run_all(root: &Path, tools: &Tools) -> anyhow::Result<Vec<SampleResult>> {
-    let built = Command::new(crate::cargo())
-        .args(["build", "-q", "-p", "conformance", "--bin", "world-proxy"])
-        .current_dir(root)
-        .status()?;
-    if !built.success() {
-        bail!("building the world proxy failed");
-    }
+    WorldProxy::build(root)?;
     let dir = root.join("conformance/samples");
     let catalogue: Catalogue = serde_json::from_slice(&std::fs::read(dir.join("samples.json"))?)
         .context("reading conformance/samples/samples.json")?;
@@ -81,40 +72,10 @@ fn run_one(
     vendor: &str,
     host: &str,
 ) -> anyhow::Result<()> {
-    let mut child = Command::new(crate::tools::target_dir(root).join("debug/world-proxy"))
-        .args(["--case", &sample.case])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("starting the world proxy")?;
-    let stdout = child.stdout.take().context("the proxy's stdout")?;
-    let _proxy = Running(child);
-    let (tx, rx) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut origin = None;
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .context("the world proxy did not start")?;
-        if line == "ready" {
-            break;
-        }
-        let fields: Vec<&str> = line.split(' ').collect();
-        if let ["proxy", name, base] = fields.as_slice()
-            && *name == vendor
-        {
-            let rest = base.trim_start_matches("http://");
-            origin = Some(format!(
-                "http://{}",
-                &rest[..rest.find('/').unwrap_or(rest.len())]
-            ));
-        }
-    }
-    let origin = origin.context("no proxy for the vendor")?;
+    let proxy = WorldProxy::start(root, Some(&sample.case))?;
+    let base = proxy.base(vendor)?;
+    let rest = base.trim_start_matches("http://");
+    let origin = format!("http://{}", &rest[..rest.find('/').unwrap_or(rest.len())]);
 
     let text = std::fs::read_to_string(dir.join(&sample.file))?.replace(host, &origin);
     let file_name = sample.file.replace('/', "-");
@@ -164,11 +125,7 @@ fn run_one(
     if !output.status.success() {
         bail!("the sample exited with {}: {printed}", output.status);
     }
-    // The proxy prints its verdict before it answers, so it is there now.
-    let verdicts: Vec<serde_json::Value> = rx
-        .try_iter()
-        .filter_map(|line| serde_json::from_str(&line).ok())
-        .collect();
+    let verdicts = proxy.verdicts();
     match verdicts.as_slice() {
         [verdict] if verdict["passed"] == true => Ok(()),
         [verdict] => bail!(

@@ -28,19 +28,17 @@
 //! examples is printed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde_json::{Map, Value, json};
 
-use crate::contract::{Running, VENDORS};
+use crate::contract::VENDORS;
 use crate::openapi::examples::{CaseView, escape, match_template, read_cases};
 use crate::openapi::normalise::server_base_path;
 use crate::tools::Tools;
+use crate::world_proxy::WorldProxy;
 
 /// The header naming an example's case, read by the world proxy.
 pub const EXAMPLE_HEADER: &str = "X-Sandbox-Example";
@@ -282,42 +280,10 @@ struct ProxyVerdict {
 /// Replays every vendor document's examples; returns the problems.
 pub fn replay(tools: &Tools, root: &Path) -> anyhow::Result<Vec<String>> {
     eprintln!("==> specmatic: building the world proxy");
-    let built = Command::new(crate::cargo())
-        .args(["build", "-q", "-p", "conformance", "--bin", "world-proxy"])
-        .current_dir(root)
-        .status()?;
-    if !built.success() {
-        bail!("building the world proxy failed");
-    }
+    WorldProxy::build(root)?;
     let out = crate::tools::target_dir(root).join("contract");
     std::fs::create_dir_all(&out)?;
-    let mut child = Command::new(crate::tools::target_dir(root).join("debug/world-proxy"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("starting the world proxy")?;
-    let stdout = child.stdout.take().context("the proxy's stdout")?;
-    let _proxy = Running(child);
-    let (tx, rx) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut bases: BTreeMap<String, String> = BTreeMap::new();
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .context("the world proxy did not start")?;
-        if line == "ready" {
-            break;
-        }
-        if let Some(rest) = line.strip_prefix("proxy ")
-            && let Some((vendor, base)) = rest.split_once(' ')
-        {
-            bases.insert(vendor.to_string(), base.to_string());
-        }
-    }
+    let proxy = WorldProxy::start(root, None)?;
 
     let mut problems = Vec::new();
     for api in VENDORS {
@@ -328,7 +294,7 @@ pub fn replay(tools: &Tools, root: &Path) -> anyhow::Result<Vec<String>> {
         let replay = replay_document(api, &doc, &cases)?;
         let file = out.join(format!("{api}.replay.json"));
         std::fs::write(&file, serde_json::to_string_pretty(&replay.document)?)?;
-        let base = bases.get(*api).context("no proxy for the face")?;
+        let base = proxy.base(api)?;
         eprintln!(
             "==> specmatic test {} --testBaseURL {base} ({} examples)",
             file.display(),
@@ -367,9 +333,10 @@ pub fn replay(tools: &Tools, root: &Path) -> anyhow::Result<Vec<String>> {
                     .join("\n")
             ));
         }
-        let verdicts: Vec<ProxyVerdict> = rx
-            .try_iter()
-            .filter_map(|line| serde_json::from_str(&line).ok())
+        let verdicts: Vec<ProxyVerdict> = proxy
+            .verdicts()
+            .into_iter()
+            .filter_map(|v| serde_json::from_value(v).ok())
             .collect();
         let seen: BTreeSet<&str> = verdicts.iter().map(|v| v.example.as_str()).collect();
         let exact = verdicts.iter().filter(|v| v.passed).count();

@@ -195,15 +195,16 @@ fn location(parameter: &Parameter) -> &'static str {
     }
 }
 
+impl<'a> Pair<'a> {
+    /// The pair's parts, to read them by name.
+    fn parts(&self) -> (&'a Doc, &'a Doc, &'a Operation, &'a Operation, &'a str) {
+        (self.up, self.our, self.up_op, self.our_op, self.pointer)
+    }
+}
+
 impl Pair<'_> {
     fn parameters(&self, problems: &mut Vec<String>) {
-        let Pair {
-            up,
-            our,
-            up_op,
-            our_op,
-            pointer,
-        } = *self;
+        let (up, our, up_op, our_op, pointer) = self.parts();
         for (index, p) in up_op.parameters.iter().enumerate() {
             let Some(up_p) = parameter_of(up, p) else {
                 continue;
@@ -376,13 +377,7 @@ fn string_set(value: &Value) -> Vec<String> {
 
 impl Pair<'_> {
     fn responses(&self, problems: &mut Vec<String>) {
-        let Pair {
-            up,
-            our,
-            up_op,
-            our_op,
-            pointer,
-        } = *self;
+        let (up, our, up_op, our_op, pointer) = self.parts();
         for (status, up_response) in &up_op.responses.responses {
             let here = format!("{pointer}/responses/{status}");
             let Some(our_response) = our_op.responses.responses.get(status).or(match status {
@@ -465,13 +460,7 @@ fn upstream_examples<'a>(media: &'a Value, here: &str) -> Vec<(String, &'a Value
 
 impl Pair<'_> {
     fn security(&self, problems: &mut Vec<String>) {
-        let Pair {
-            up,
-            our,
-            up_op,
-            our_op,
-            pointer,
-        } = *self;
+        let (up, our, up_op, our_op, pointer) = self.parts();
         let ours = our.security_of(our_op);
         for name in up.security_of(up_op) {
             let here = format!("/components/securitySchemes/{}", escape(&name));
