@@ -351,11 +351,7 @@ pub async fn replay(
 
 /// The path parameters of `path` (under `base_url`'s path) by `template`.
 fn path_values(template: &str, path: &str, base_url: &str) -> BTreeMap<String, String> {
-    let base = base_url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
-        .unwrap_or("");
-    let path = path.strip_prefix(base).unwrap_or(path);
+    let path = path.strip_prefix(crate::url_path(base_url)).unwrap_or(path);
     template
         .split('/')
         .zip(path.split('/'))

@@ -243,16 +243,8 @@ impl Harness {
             ));
         };
         let base_url = self.running.url(vendor);
-        let in_flight =
-            futures::future::join_all(case.given.in_flight.iter().map(|r| self.send(vendor, r)));
-        let replayed = async {
-            if !case.given.in_flight.is_empty() {
-                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            }
-            client_replay::replay(vendor, &operation_id, &template, base_url, case).await
-        };
-        let (_, replayed) = tokio::join!(in_flight, replayed);
-        let answer = match replayed {
+        let replay = client_replay::replay(vendor, &operation_id, &template, base_url, case);
+        let answer = match self.with_in_flight(vendor, case, replay).await {
             Ok(answer) => answer,
             Err(NotReplayed::NotExpressible(why)) => return Ok(ClientVerdict::NotExpressible(why)),
             Err(NotReplayed::Failed(e)) => {
@@ -309,17 +301,29 @@ impl Harness {
         case: &Case,
         request: &Request,
     ) -> anyhow::Result<Exchange> {
+        self.with_in_flight(vendor, case, self.send(vendor, request))
+            .await
+    }
+
+    /// Runs `request` with the case's in-flight requests: they are sent
+    /// first and given time to arrive (and to wait in the server).
+    async fn with_in_flight<T>(
+        &self,
+        vendor: &str,
+        case: &Case,
+        request: impl std::future::Future<Output = T>,
+    ) -> T {
         if case.given.in_flight.is_empty() {
-            return self.send(vendor, request).await;
+            return request.await;
         }
         let in_flight =
             futures::future::join_all(case.given.in_flight.iter().map(|r| self.send(vendor, r)));
-        let documented = async {
+        let later = async {
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            self.send(vendor, request).await
+            request.await
         };
-        let (_, exchange) = tokio::join!(in_flight, documented);
-        exchange
+        let (_, answer) = tokio::join!(in_flight, later);
+        answer
     }
 
     /// Judges an answer against the case's documented answer (status, body,

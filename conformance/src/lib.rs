@@ -33,10 +33,29 @@ pub struct CaseResult {
     pub client: String,
 }
 
+/// The path of a URL (`http://host:1/v1/` → `/v1`), without a trailing
+/// slash; `""` when it has none.
+pub fn url_path(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.find('/')
+        .map_or("", |i| &rest[i..])
+        .trim_end_matches('/')
+}
+
 /// Where case results are written: `target/conformance/results`.
 pub fn results_dir() -> std::path::PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
     target.join("conformance").join("results")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_path_of_a_url() {
+        assert_eq!(super::url_path("http://127.0.0.1:7071/v1/"), "/v1");
+        assert_eq!(super::url_path("https://api.altahq.com/v1"), "/v1");
+        assert_eq!(super::url_path("http://127.0.0.1:7072"), "");
+    }
 }

@@ -34,12 +34,7 @@ impl Document {
         let base_path = doc
             .pointer("/servers/0/url")
             .and_then(Value::as_str)
-            .map(|url| {
-                let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-                rest.find('/')
-                    .map_or("", |i| &rest[i..])
-                    .trim_end_matches('/')
-            })
+            .map(crate::url_path)
             .unwrap_or_default()
             .to_string();
         Ok(Self {

@@ -11,7 +11,7 @@ use campaign_api::alta::{
 use campaign_api::sandbox::{
     CampaignSeed, CampaignView, EngineStatus, ProspectSeed, ProspectState, ProspectView,
 };
-use campaign_api::wire::{BodyProblem, EmptyReply, JsonInput, Reply};
+use campaign_api::wire::{BodyProblem, JsonInput, Reply};
 use dropshot::{Path, Query, RequestContext};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde::Serialize;
@@ -201,19 +201,6 @@ async fn serve<T: Serialize>(
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure>,
 ) -> AltaResult<T> {
     face::serve_json::<AltaApiImpl, T, _>(rqctx, extra_bucket, handler).await
-}
-
-/// The request pipeline of a bodiless state change: `200` with no body on
-/// success (Alta's published pause), the face's error body otherwise.
-async fn serve_empty(
-    rqctx: &RequestContext<FaceContext>,
-    handler: impl FnOnce(&App, &KeyRecord) -> Result<(), Failure>,
-) -> AltaEmptyResult {
-    let reply = face::serve::<AltaApiImpl, ()>(rqctx, None, |app, caller| {
-        handler(app, caller).map(|()| Reply::empty(StatusCode::OK))
-    })
-    .await;
-    Ok(EmptyReply::from(reply))
 }
 
 /// An id that must be a UUID (Alta's campaign and prospect ids).
@@ -454,7 +441,7 @@ impl AltaApi for AltaApiImpl {
         path: Path<CampaignPath>,
         body: JsonInput<PauseCampaignBody, true>,
     ) -> AltaEmptyResult {
-        serve_empty(&rqctx, |app, caller| {
+        face::serve_empty::<AltaApiImpl, _>(&rqctx, None, |app, caller| {
             let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
             let input = body
                 .parse_optional()
@@ -477,7 +464,7 @@ impl AltaApi for AltaApiImpl {
         path: Path<CampaignPath>,
         body: JsonInput<ResumeCampaignBody, true>,
     ) -> AltaEmptyResult {
-        serve_empty(&rqctx, |app, caller| {
+        face::serve_empty::<AltaApiImpl, _>(&rqctx, None, |app, caller| {
             let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
             let input = body
                 .parse_optional()

@@ -2,7 +2,7 @@
 //! credentials, and finding the caller's key. Each face keeps only its
 //! vendor's rules and shapes.
 
-use campaign_api::wire::Reply;
+use campaign_api::wire::{EmptyReply, Reply};
 use dropshot::RequestContext;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
@@ -238,6 +238,20 @@ impl KeyQueues {
         queue.waiting.fetch_sub(1, Ordering::SeqCst);
         turn.ok().and_then(Result::ok)
     }
+}
+
+/// [`serve`] for bodiless state changes (Alta's pause and resume): a
+/// success is a `200` with no body at all.
+pub async fn serve_empty<F: FaceRules, E>(
+    rqctx: &RequestContext<FaceContext>,
+    extra_bucket: Option<&'static str>,
+    handler: impl FnOnce(&App, &KeyRecord) -> Result<(), F::Failure>,
+) -> Result<EmptyReply, E> {
+    let reply = serve::<F, ()>(rqctx, extra_bucket, |app, caller| {
+        handler(app, caller).map(|()| Reply::empty(http::StatusCode::OK))
+    })
+    .await;
+    Ok(EmptyReply::from(reply))
 }
 
 /// [`serve`] for handlers that answer a JSON value: a success is a `200`

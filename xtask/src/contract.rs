@@ -22,7 +22,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-use crate::openapi::APIS;
+use crate::openapi::{APIS, resolve};
 use crate::tools::Tools;
 
 /// The vendor faces (every document but the sandbox's).
@@ -161,14 +161,6 @@ pub fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
-}
-
-/// Follows a local `$ref`.
-pub fn resolve<'a>(doc: &'a Value, node: &'a Value) -> &'a Value {
-    match node["$ref"].as_str().and_then(|r| r.strip_prefix('#')) {
-        Some(pointer) => doc.pointer(pointer).unwrap_or(node),
-        None => node,
-    }
 }
 
 /// The first example value of a media type or parameter.

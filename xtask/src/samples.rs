@@ -81,37 +81,19 @@ fn run_one(
     let file_name = sample.file.replace('/', "-");
     let sample_dir = work.join(file_name.trim_end_matches(".snippet"));
     std::fs::create_dir_all(&sample_dir)?;
-    let mut command = match Path::new(&sample.file).extension().and_then(|e| e.to_str()) {
-        Some("sh") => {
-            let path = sample_dir.join("sample.sh");
-            std::fs::write(&path, text)?;
-            let mut command = Command::new("bash");
-            command.arg(path);
-            command
-        }
-        Some("py") => {
-            let path = sample_dir.join("sample.py");
-            std::fs::write(&path, text)?;
-            let mut command = Command::new(tools.venv_bin("python"));
-            command.arg(path);
-            command
-        }
-        Some("mjs") => {
-            let path = sample_dir.join("sample.mjs");
-            std::fs::write(&path, text)?;
-            let mut command = Command::new("node");
-            command.arg(path);
-            command
-        }
-        Some("snippet") => {
-            let path = sample_dir.join("Sample.java");
-            std::fs::write(&path, java_program(&text))?;
-            let mut command = Command::new("java");
-            command.arg(path);
-            command
-        }
+    // Each runtime: the file the sample is written to, its text, and the
+    // program that runs it.
+    let (file, text, program) = match Path::new(&sample.file).extension().and_then(|e| e.to_str()) {
+        Some("sh") => ("sample.sh", text, "bash".into()),
+        Some("py") => ("sample.py", text, tools.venv_bin("python")),
+        Some("mjs") => ("sample.mjs", text, "node".into()),
+        Some("snippet") => ("Sample.java", java_program(&text), "java".into()),
         other => bail!("no runtime for a sample ending in {other:?}"),
     };
+    let path = sample_dir.join(file);
+    std::fs::write(&path, text)?;
+    let mut command = Command::new(program);
+    command.arg(path);
     let output = command
         .current_dir(&sample_dir)
         .output()

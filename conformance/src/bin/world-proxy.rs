@@ -211,11 +211,7 @@ async fn main() -> anyhow::Result<()> {
             .config(config)
             .start()
             .map_err(|e| anyhow::anyhow!("starting the {vendor} proxy: {e}"))?;
-        let base = harness.base_url(vendor);
-        let prefix = base
-            .split_once("://")
-            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
-            .unwrap_or("");
+        let prefix = conformance::url_path(harness.base_url(vendor));
         println!("proxy {vendor} http://{}{prefix}", server.local_addr());
         servers.push(server);
     }

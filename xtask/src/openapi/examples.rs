@@ -142,7 +142,7 @@ fn add_case(doc: &mut Value, base: &str, name: &str, case: &CaseView) -> anyhow:
     // The answer.
     let status = case.documented.status.to_string();
     let response_pointer =
-        resolve_response(doc, &format!("{op_pointer}/responses/{}", escape(&status)))
+        super::resolve_pointer(doc, &format!("{op_pointer}/responses/{}", escape(&status)))
             .ok_or_else(|| anyhow!("{op_pointer} does not declare status {status}"))?;
     let body = case
         .documented
@@ -202,7 +202,8 @@ pub fn responses_without_examples(doc: &Value) -> Vec<String> {
                     escape(path),
                     escape(status)
                 );
-                let Some(response) = resolve_response(doc, &pointer).and_then(|p| doc.pointer(&p))
+                let Some(response) =
+                    super::resolve_pointer(doc, &pointer).and_then(|p| doc.pointer(&p))
                 else {
                     continue;
                 };
@@ -251,19 +252,6 @@ pub fn match_template(
             }
             Some((template.clone(), values))
         })
-}
-
-/// Follows `$ref`s from the response at `pointer` to the response object.
-fn resolve_response(doc: &Value, pointer: &str) -> Option<String> {
-    let mut pointer = pointer.to_string();
-    for _ in 0..8 {
-        let node = doc.pointer(&pointer)?;
-        match node.get("$ref").and_then(Value::as_str) {
-            Some(reference) => pointer = reference.strip_prefix('#')?.to_string(),
-            None => return Some(pointer),
-        }
-    }
-    None
 }
 
 fn insert_example(media: &mut Value, name: &str, summary: &str, value: Value) {

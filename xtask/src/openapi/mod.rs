@@ -41,6 +41,30 @@ pub const APIS: &[&str] = &[
     "woodpecker",
 ];
 
+/// Follows the local `$ref`s from the node at `pointer` to the node they
+/// name; `None` when a reference dangles or loops.
+pub fn resolve_pointer(doc: &Value, pointer: &str) -> Option<String> {
+    let mut pointer = pointer.to_string();
+    for _ in 0..8 {
+        let node = doc.pointer(&pointer)?;
+        match node.get("$ref").and_then(Value::as_str) {
+            Some(reference) => pointer = reference.strip_prefix('#')?.to_string(),
+            None => return Some(pointer),
+        }
+    }
+    None
+}
+
+/// The node `node` refers to with a local `$ref` (following chains), or
+/// `node` itself.
+pub fn resolve<'a>(doc: &'a Value, node: &'a Value) -> &'a Value {
+    node.get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|reference| resolve_pointer(doc, reference.strip_prefix('#')?))
+        .and_then(|pointer| doc.pointer(&pointer))
+        .unwrap_or(node)
+}
+
 /// The enriched document of `ident`, made from its base document text.
 pub fn enrich(root: &Path, ident: &str, base: &str) -> anyhow::Result<String> {
     let mut doc: Value = serde_json::from_str(base).context("parsing the base document")?;

@@ -58,20 +58,7 @@ impl Doc {
 
     /// Follows a local `$ref` (or returns the node itself).
     fn resolve<'a>(&'a self, node: &'a Value) -> &'a Value {
-        let mut node = node;
-        for _ in 0..8 {
-            match node.get("$ref").and_then(Value::as_str) {
-                Some(reference) => match reference
-                    .strip_prefix('#')
-                    .and_then(|p| self.json.pointer(p))
-                {
-                    Some(target) => node = target,
-                    None => return node,
-                },
-                None => return node,
-            }
-        }
-        node
+        super::resolve(&self.json, node)
     }
 
     fn base_path(&self) -> String {
