@@ -104,6 +104,7 @@ const PROSPECTS_BUCKET: &str = "prospects";
 impl FaceRules for AltaApiImpl {
     type Headers = RateLimitHeaders;
     type Failure = Failure;
+    type Rejection = campaign_api::alta::AltaError;
 
     fn credential(headers: &HeaderMap) -> Option<&str> {
         face::bearer_token(headers)

@@ -90,8 +90,11 @@ pub struct Face {
     pub name: &'static str,
     /// Base URL with the vendor's path prefix.
     pub base_url: String,
-    /// The server's address.
+    /// The public address (the front layer's).
     pub addr: SocketAddr,
+    /// The face's dropshot server, on loopback, behind the front layer
+    /// (what the benchmark measures the front's cost against).
+    pub internal_addr: SocketAddr,
 }
 
 /// The running servers.
@@ -101,6 +104,7 @@ pub struct Running {
     /// The faces in port order (sandbox first).
     pub faces: Vec<Face>,
     servers: Vec<HttpServer<FaceContext>>,
+    fronts: Vec<tokio::task::JoinHandle<()>>,
     ticker: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -138,6 +142,9 @@ impl Running {
         if let Some(ticker) = self.ticker {
             ticker.abort();
         }
+        for front in self.fronts {
+            front.abort();
+        }
         for server in self.servers {
             let _ = server.close().await;
         }
@@ -151,6 +158,7 @@ struct FaceSpec {
     prefix: &'static str,
     document: &'static str,
     api: fn() -> Result<ApiDescription<FaceContext>, dropshot::ApiDescriptionBuildErrors>,
+    gate: Arc<dyn crate::front::Gate>,
 }
 
 fn face_specs() -> Vec<FaceSpec> {
@@ -163,6 +171,7 @@ fn face_specs() -> Vec<FaceSpec> {
             api: campaign_api::sandbox::sandbox_api_mod::api_description::<
                 crate::sandbox::SandboxApiImpl,
             >,
+            gate: crate::front::sandbox(),
         },
         FaceSpec {
             name: "alta",
@@ -170,6 +179,7 @@ fn face_specs() -> Vec<FaceSpec> {
             prefix: "/v1",
             document: include_str!("../../openapi/alta.json"),
             api: campaign_api::alta::alta_api_mod::api_description::<crate::alta::AltaApiImpl>,
+            gate: crate::front::vendor::<crate::alta::AltaApiImpl>(),
         },
         FaceSpec {
             name: "voicegenie",
@@ -179,6 +189,7 @@ fn face_specs() -> Vec<FaceSpec> {
             api: campaign_api::voicegenie::voice_genie_api_mod::api_description::<
                 crate::voicegenie::VoiceGenieApiImpl,
             >,
+            gate: crate::front::vendor::<crate::voicegenie::VoiceGenieApiImpl>(),
         },
         FaceSpec {
             name: "leadterra",
@@ -188,6 +199,7 @@ fn face_specs() -> Vec<FaceSpec> {
             api: campaign_api::leadterra::leadterra_api_mod::api_description::<
                 crate::leadterra::LeadterraApiImpl,
             >,
+            gate: crate::front::vendor::<crate::leadterra::LeadterraApiImpl>(),
         },
         FaceSpec {
             name: "leadlex",
@@ -197,6 +209,7 @@ fn face_specs() -> Vec<FaceSpec> {
             api: campaign_api::leadlex::leadlex_api_mod::api_description::<
                 crate::leadlex::LeadlexApiImpl,
             >,
+            gate: crate::front::vendor::<crate::leadlex::LeadlexApiImpl>(),
         },
         FaceSpec {
             name: "woodpecker",
@@ -206,6 +219,7 @@ fn face_specs() -> Vec<FaceSpec> {
             api: campaign_api::woodpecker::woodpecker_api_mod::api_description::<
                 crate::woodpecker::WoodpeckerApiImpl,
             >,
+            gate: crate::front::vendor::<crate::woodpecker::WoodpeckerApiImpl>(),
         },
     ]
 }
@@ -258,37 +272,47 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
 
     let mut faces = Vec::new();
     let mut servers = Vec::new();
+    let mut fronts = Vec::new();
     for (offset, spec) in face_specs().into_iter().enumerate() {
         let port = if options.port == 0 {
             0
         } else {
             options.port + offset as u16
         };
+        let public = SocketAddr::V4(SocketAddrV4::new(options.bind, port));
+        let listener = std::net::TcpListener::bind(public)
+            .with_context(|| format!("starting the {} server on {public}", spec.name))?;
+        listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let addr = listener.local_addr()?;
         let mut api = (spec.api)().map_err(|e| anyhow::anyhow!("{e}"))?;
         api.register(openapi_document)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         api.register(health).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let context = FaceContext {
+        let context = || FaceContext {
             app: Arc::clone(&app),
             dialect: spec.dialect,
             document: spec.document,
         };
         let config = ConfigDropshot {
-            bind_address: SocketAddr::V4(SocketAddrV4::new(options.bind, port)),
-            default_request_body_max_bytes: 64 * 1024,
+            bind_address: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)),
+            default_request_body_max_bytes: crate::front::BODY_LIMIT,
             ..ConfigDropshot::default()
         };
-        let server = ServerBuilder::new(api, context, log.new(slog::o!("face" => spec.name)))
+        let server = ServerBuilder::new(api, context(), log.new(slog::o!("face" => spec.name)))
             .config(config)
             .start()
-            .map_err(|e| {
-                anyhow::anyhow!("starting the {} server on port {port}: {e}", spec.name)
-            })?;
-        let addr = server.local_addr();
+            .map_err(|e| anyhow::anyhow!("starting the {} server: {e}", spec.name))?;
+        let routes = crate::front::Routes::from_document(spec.document, spec.prefix)
+            .with_context(|| format!("reading the {} document's paths", spec.name))?;
+        let front =
+            crate::front::Front::new(Arc::new(context()), routes, spec.gate, server.local_addr());
+        fronts.push(tokio::spawn(crate::front::serve(listener, Arc::new(front))));
         faces.push(Face {
             name: spec.name,
             base_url: format!("http://{addr}{}", spec.prefix),
             addr,
+            internal_addr: server.local_addr(),
         });
         servers.push(server);
     }
@@ -309,6 +333,7 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
         app,
         faces,
         servers,
+        fronts,
         ticker,
     })
 }

@@ -88,6 +88,9 @@ pub trait FaceRules {
     type Headers;
     /// The face's error answer.
     type Failure;
+    /// The face's answer to a request refused before any handler (by the
+    /// front layer or an extractor): its error type in the API crate.
+    type Rejection: campaign_api::wire::Rejection;
 
     /// The caller's credential (a bearer token or an API-key header).
     fn credential(headers: &HeaderMap) -> Option<&str>;

@@ -92,6 +92,7 @@ fn require(caller: &KeyRecord, scope: &str) -> Result<(), Failure> {
 impl FaceRules for LeadlexApiImpl {
     type Headers = RateLimitHeaders;
     type Failure = Failure;
+    type Rejection = campaign_api::leadlex::LeadlexError;
 
     fn credential(headers: &HeaderMap) -> Option<&str> {
         face::bearer_token(headers)

@@ -72,6 +72,7 @@ fn engine_failure(error: EngineError) -> Failure {
 impl FaceRules for LeadterraApiImpl {
     type Headers = NoHeaders;
     type Failure = Failure;
+    type Rejection = campaign_api::leadterra::LeadterraError;
 
     /// Only `sk_live_` and `sk_test_` keys are well formed.
     fn credential(headers: &HeaderMap) -> Option<&str> {

@@ -1,6 +1,6 @@
 //! campaignd: the campaign sandbox server. One engine (campaigns,
 //! prospects, sends on a clock, stored in SQLite) behind one dropshot
-//! server per face.
+//! server per face, each behind its front layer (`front`).
 
 pub mod alta;
 pub mod app;
@@ -9,6 +9,7 @@ pub mod demo;
 pub mod engine;
 pub mod face;
 pub mod faults;
+pub mod front;
 pub mod leadlex;
 pub mod leadterra;
 pub mod ratelimit;

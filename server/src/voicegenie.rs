@@ -82,6 +82,7 @@ impl Failure {
 impl FaceRules for VoiceGenieApiImpl {
     type Headers = XRateLimitHeaders;
     type Failure = Failure;
+    type Rejection = campaign_api::voicegenie::VoiceGenieError;
 
     fn credential(headers: &HeaderMap) -> Option<&str> {
         face::header(headers, "x-api-key")
@@ -177,23 +178,6 @@ fn campaign_wire(app: &App, view: &CampaignView) -> Result<Campaign, Failure> {
         created_at: view.created_at,
         updated_at: view.updated_at,
     })
-}
-
-fn method_not_allowed<T>(
-    rqctx: &RequestContext<FaceContext>,
-    allowed: &str,
-) -> VoiceGenieResult<T> {
-    let failure = Failure::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
-        format!(
-            "{} is not allowed on {}: use {allowed}",
-            rqctx.request.method(),
-            rqctx.request.uri().path()
-        ),
-    );
-    Ok(VoiceGenieApiImpl::failure_reply(&failure, 0)
-        .with_headers([(http::header::ALLOW, HeaderValue::from_static("GET"))]))
 }
 
 impl VoiceGenieApi for VoiceGenieApiImpl {
@@ -472,75 +456,5 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
             })
         })
         .await
-    }
-
-    async fn pause_campaign_wrong_method(
-        rqctx: RequestContext<FaceContext>,
-        _path: Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<PauseResponse> {
-        method_not_allowed(&rqctx, "GET")
-    }
-
-    async fn start_campaign_wrong_method(
-        rqctx: RequestContext<FaceContext>,
-        _path: Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<StartResponse> {
-        method_not_allowed(&rqctx, "GET")
-    }
-
-    async fn pause_campaign_put(
-        rqctx: RequestContext<FaceContext>,
-        _path: Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<PauseResponse> {
-        method_not_allowed(&rqctx, "GET")
-    }
-
-    async fn pause_campaign_patch(
-        rqctx: RequestContext<FaceContext>,
-        _path: Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<PauseResponse> {
-        method_not_allowed(&rqctx, "GET")
-    }
-
-    async fn pause_campaign_delete(
-        rqctx: RequestContext<FaceContext>,
-        _path: Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<PauseResponse> {
-        method_not_allowed(&rqctx, "GET")
-    }
-
-    async fn start_campaign_put(
-        rqctx: RequestContext<FaceContext>,
-        _path: Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<PauseResponse> {
-        method_not_allowed(&rqctx, "GET")
-    }
-
-    async fn start_campaign_patch(
-        rqctx: RequestContext<FaceContext>,
-        _path: Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<PauseResponse> {
-        method_not_allowed(&rqctx, "GET")
-    }
-
-    async fn start_campaign_delete(
-        rqctx: RequestContext<FaceContext>,
-        _path: Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<PauseResponse> {
-        method_not_allowed(&rqctx, "GET")
-    }
-
-    async fn get_campaign_post(
-        rqctx: RequestContext<FaceContext>,
-        _path: Path<IdPath>,
-    ) -> VoiceGenieResult<PauseResponse> {
-        method_not_allowed(&rqctx, "GET")
-    }
-
-    async fn delete_campaign_post(
-        rqctx: RequestContext<FaceContext>,
-        _path: Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<PauseResponse> {
-        method_not_allowed(&rqctx, "GET")
     }
 }

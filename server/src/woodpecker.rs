@@ -63,14 +63,6 @@ fn engine_failure(error: EngineError, call: &'static str) -> Failure {
     }
 }
 
-/// The timestamp of Woodpecker's problem bodies: `YYYY-MM-DD HH:MM:SS` UTC.
-fn woodpecker_timestamp(now_ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(now_ms)
-        .unwrap_or_default()
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
-}
-
 fn failure_body(failure: &Failure, now_ms: i64) -> (StatusCode, ErrorBody) {
     match failure {
         Failure::Problem(status, detail) => (
@@ -79,7 +71,7 @@ fn failure_body(failure: &Failure, now_ms: i64) -> (StatusCode, ErrorBody) {
                 title: status.canonical_reason().unwrap_or("Error").into(),
                 status: status.as_u16(),
                 detail: detail.clone(),
-                timestamp: woodpecker_timestamp(now_ms),
+                timestamp: campaign_api::woodpecker::problem_timestamp(now_ms),
             },
         ),
         Failure::NotFound => (
@@ -104,6 +96,7 @@ fn failure_body(failure: &Failure, now_ms: i64) -> (StatusCode, ErrorBody) {
 impl FaceRules for WoodpeckerApiImpl {
     type Headers = NoHeaders;
     type Failure = Failure;
+    type Rejection = campaign_api::woodpecker::WoodpeckerError;
 
     fn credential(headers: &HeaderMap) -> Option<&str> {
         face::header(headers, "x-api-key")

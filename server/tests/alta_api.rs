@@ -387,11 +387,19 @@ async fn malformed_requests_get_alta_errors_never_dropshot_bodies() {
         "x".repeat(200_000)
     );
     let (s, _, b) = world.raw("POST", &pause, Some(TOKEN), json(&huge)).await;
-    assert_alta_error(s, &b, 400, "ValidationError");
+    assert_alta_error(s, &b, 413, "PayloadTooLarge");
     assert!(
-        b["message"].as_str().unwrap().contains("maximum size"),
+        b["message"].as_str().unwrap().contains("65536 bytes"),
         "{b}"
     );
+    // The key is checked before the body is measured.
+    let (s, _, b) = world.raw("POST", &pause, None, json(&huge)).await;
+    assert_alta_error(s, &b, 401, "Unauthorized");
+    let (s, headers, b) = world.raw("DELETE", &pause, Some(TOKEN), None).await;
+    assert_alta_error(s, &b, 405, "MethodNotAllowed");
+    assert_eq!(headers["allow"], "POST");
+    let (s, _, b) = world.raw("GET", "/v1/nothing/here", None, None).await;
+    assert_alta_error(s, &b, 404, "NotFound");
     let (s, _, b) = world.raw("POST", &pause, None, None).await;
     assert_alta_error(s, &b, 401, "Unauthorized");
     assert_eq!(b["message"], "Invalid API token");

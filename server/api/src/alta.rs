@@ -282,14 +282,17 @@ pub struct RateLimitHeaders {
 #[schemars(rename = "Error")]
 pub struct ErrorBody {
     /// Error type: `Unauthorized`, `NotFound`, `ValidationError`,
-    /// `Forbidden`, `TooManyRequests` or `InternalServerError`.
+    /// `Forbidden`, `TooManyRequests` or `InternalServerError` (and the
+    /// sandbox's `MethodNotAllowed` and `PayloadTooLarge`, for a wrong
+    /// method and a body over the limit, which Alta does not document).
     pub error: String,
     /// Human-readable error message.
     pub message: String,
 }
 
-/// An Alta error raised before a handler runs (a request dropshot itself
-/// could not read), in Alta's `{"error", "message"}` shape.
+/// An Alta error answered before a handler runs (an unknown path, a wrong
+/// method, a body over the limit, a request that could not be read), in
+/// Alta's `{"error", "message"}` shape.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Error")]
 pub struct AltaError {
@@ -326,6 +329,8 @@ impl From<HttpError> for AltaError {
             401 => "Unauthorized",
             403 => "Forbidden",
             404 => "NotFound",
+            405 => "MethodNotAllowed",
+            413 => "PayloadTooLarge",
             429 => "TooManyRequests",
             s if s >= 500 => "InternalServerError",
             _ => "ValidationError",
@@ -338,6 +343,8 @@ impl From<HttpError> for AltaError {
         Self::new(status, kind, message)
     }
 }
+
+impl crate::wire::Rejection for AltaError {}
 
 impl HttpResponseError for AltaError {
     fn status_code(&self) -> dropshot::ErrorStatusCode {

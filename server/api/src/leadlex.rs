@@ -153,7 +153,8 @@ pub struct PageParams {
 pub struct ErrorDetail {
     /// `invalid_key`, `insufficient_permissions`, `campaign_not_found`,
     /// `campaign_not_active`, `rate_limited`, `validation_error`,
-    /// `internal_error`.
+    /// `internal_error`; and the sandbox's `not_found` (no such path),
+    /// `method_not_allowed` and `payload_too_large`.
     pub code: String,
     /// What went wrong.
     pub message: String,
@@ -211,12 +212,16 @@ impl From<HttpError> for LeadlexError {
         let status = e.status_code.as_u16();
         let code = match status {
             404 => "not_found",
+            405 => "method_not_allowed",
+            413 => "payload_too_large",
             s if s >= 500 => "internal_error",
             _ => "validation_error",
         };
         Self::new(status, code, e.external_message, None)
     }
 }
+
+impl crate::wire::Rejection for LeadlexError {}
 
 impl HttpResponseError for LeadlexError {
     fn status_code(&self) -> dropshot::ErrorStatusCode {

@@ -184,7 +184,9 @@ pub struct WebhookCreated {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorDetail {
     /// `invalid_request`, `authentication_failed`, `campaign_not_found`,
-    /// `no_leads_enrolled`, `no_sequence_steps`, `internal_error`.
+    /// `no_leads_enrolled`, `no_sequence_steps`, `internal_error`; and
+    /// `not_found` (no such path), `method_not_allowed` and
+    /// `payload_too_large`.
     pub code: String,
     /// What went wrong.
     pub message: String,
@@ -234,12 +236,16 @@ impl From<HttpError> for LeadterraError {
         let status = e.status_code.as_u16();
         let code = match status {
             404 => "not_found",
+            405 => "method_not_allowed",
+            413 => "payload_too_large",
             s if s >= 500 => "internal_error",
             _ => "invalid_request",
         };
         Self::new(status, code, e.external_message)
     }
 }
+
+impl crate::wire::Rejection for LeadterraError {}
 
 impl HttpResponseError for LeadterraError {
     fn status_code(&self) -> dropshot::ErrorStatusCode {

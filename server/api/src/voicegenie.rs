@@ -245,7 +245,9 @@ pub struct ErrorBody {
     pub details: Option<ErrorDetails>,
 }
 
-/// A VoiceGenie error raised before a handler runs, in VoiceGenie's shape.
+/// A VoiceGenie error answered before a handler runs (an unknown path, a
+/// wrong method, a body over the limit, a request that could not be read),
+/// in VoiceGenie's shape.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "ErrorBody")]
 pub struct VoiceGenieError {
@@ -282,6 +284,7 @@ impl From<HttpError> for VoiceGenieError {
         let error = match status {
             404 => "NOT_FOUND",
             405 => "METHOD_NOT_ALLOWED",
+            413 => "PAYLOAD_TOO_LARGE",
             s if s >= 500 => "INTERNAL_ERROR",
             _ => "VALIDATION_ERROR",
         };
@@ -294,6 +297,8 @@ impl From<HttpError> for VoiceGenieError {
         }
     }
 }
+
+impl crate::wire::Rejection for VoiceGenieError {}
 
 impl HttpResponseError for VoiceGenieError {
     fn status_code(&self) -> dropshot::ErrorStatusCode {
@@ -409,94 +414,4 @@ pub trait VoiceGenieApi {
         rqctx: RequestContext<Self::Context>,
         body: JsonInput<CampaignUpload>,
     ) -> VoiceGenieResult<UploadResponse>;
-
-    /// Wrong method on pause
-    ///
-    /// Pause is a GET: other methods get a 405 in VoiceGenie's envelope.
-    #[endpoint { method = POST, path = "/pauseTheCampaign/{campaignId}", tags = ["Campaigns"], operation_id = "pauseCampaignWrongMethod", unpublished = true }]
-    async fn pause_campaign_wrong_method(
-        rqctx: RequestContext<Self::Context>,
-        path: dropshot::Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<PauseResponse>;
-
-    /// Wrong method on start
-    ///
-    /// Start is a GET: other methods get a 405 in VoiceGenie's envelope.
-    #[endpoint { method = POST, path = "/startCampaign/{campaignId}", tags = ["Campaigns"], operation_id = "startCampaignWrongMethod", unpublished = true }]
-    async fn start_campaign_wrong_method(
-        rqctx: RequestContext<Self::Context>,
-        path: dropshot::Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<StartResponse>;
-
-    /// Wrong method
-    ///
-    /// Answers a 405 `METHOD_NOT_ALLOWED` in VoiceGenie's envelope.
-    #[endpoint { method = PUT, path = "/pauseTheCampaign/{campaignId}", tags = ["Campaigns"], operation_id = "pauseCampaignPut", unpublished = true }]
-    async fn pause_campaign_put(
-        rqctx: RequestContext<Self::Context>,
-        path: dropshot::Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<PauseResponse>;
-
-    /// Wrong method
-    ///
-    /// Answers a 405 `METHOD_NOT_ALLOWED` in VoiceGenie's envelope.
-    #[endpoint { method = PATCH, path = "/pauseTheCampaign/{campaignId}", tags = ["Campaigns"], operation_id = "pauseCampaignPatch", unpublished = true }]
-    async fn pause_campaign_patch(
-        rqctx: RequestContext<Self::Context>,
-        path: dropshot::Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<PauseResponse>;
-
-    /// Wrong method
-    ///
-    /// Answers a 405 `METHOD_NOT_ALLOWED` in VoiceGenie's envelope.
-    #[endpoint { method = DELETE, path = "/pauseTheCampaign/{campaignId}", tags = ["Campaigns"], operation_id = "pauseCampaignDelete", unpublished = true }]
-    async fn pause_campaign_delete(
-        rqctx: RequestContext<Self::Context>,
-        path: dropshot::Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<PauseResponse>;
-
-    /// Wrong method
-    ///
-    /// Answers a 405 `METHOD_NOT_ALLOWED` in VoiceGenie's envelope.
-    #[endpoint { method = PUT, path = "/startCampaign/{campaignId}", tags = ["Campaigns"], operation_id = "startCampaignPut", unpublished = true }]
-    async fn start_campaign_put(
-        rqctx: RequestContext<Self::Context>,
-        path: dropshot::Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<PauseResponse>;
-
-    /// Wrong method
-    ///
-    /// Answers a 405 `METHOD_NOT_ALLOWED` in VoiceGenie's envelope.
-    #[endpoint { method = PATCH, path = "/startCampaign/{campaignId}", tags = ["Campaigns"], operation_id = "startCampaignPatch", unpublished = true }]
-    async fn start_campaign_patch(
-        rqctx: RequestContext<Self::Context>,
-        path: dropshot::Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<PauseResponse>;
-
-    /// Wrong method
-    ///
-    /// Answers a 405 `METHOD_NOT_ALLOWED` in VoiceGenie's envelope.
-    #[endpoint { method = DELETE, path = "/startCampaign/{campaignId}", tags = ["Campaigns"], operation_id = "startCampaignDelete", unpublished = true }]
-    async fn start_campaign_delete(
-        rqctx: RequestContext<Self::Context>,
-        path: dropshot::Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<PauseResponse>;
-
-    /// Wrong method
-    ///
-    /// Answers a 405 `METHOD_NOT_ALLOWED` in VoiceGenie's envelope.
-    #[endpoint { method = POST, path = "/campaign/{id}", tags = ["Campaigns"], operation_id = "getCampaignPost", unpublished = true }]
-    async fn get_campaign_post(
-        rqctx: RequestContext<Self::Context>,
-        path: dropshot::Path<IdPath>,
-    ) -> VoiceGenieResult<PauseResponse>;
-
-    /// Wrong method
-    ///
-    /// Answers a 405 `METHOD_NOT_ALLOWED` in VoiceGenie's envelope.
-    #[endpoint { method = POST, path = "/deleteCampaign/{campaignId}", tags = ["Campaigns"], operation_id = "deleteCampaignPost", unpublished = true }]
-    async fn delete_campaign_post(
-        rqctx: RequestContext<Self::Context>,
-        path: dropshot::Path<CampaignIdPath>,
-    ) -> VoiceGenieResult<PauseResponse>;
 }

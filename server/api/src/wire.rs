@@ -73,6 +73,26 @@ impl<T, H> Reply<T, H> {
         self.status
     }
 
+    /// The HTTP response: the status, the headers, and the JSON body (with
+    /// its `Content-Type`) when there is one.
+    pub fn into_response(self) -> Response<Body> {
+        let has_body = self.body.is_some();
+        let mut response = Response::new(match self.body {
+            Some(bytes) => Body::from(bytes),
+            None => Body::empty(),
+        });
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        headers.extend(self.headers);
+        if has_body {
+            headers.append(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static(dropshot::CONTENT_TYPE_JSON),
+            );
+        }
+        response
+    }
+
     /// The same reply, documented as another type.
     pub fn retype<U, G>(self) -> Reply<U, G> {
         Reply {
@@ -81,6 +101,24 @@ impl<T, H> Reply<T, H> {
             body: self.body,
             _documents: PhantomData,
         }
+    }
+}
+
+/// A face's error type for requests refused before any handler sees them
+/// (unknown route, wrong method, oversized body) or that an extractor could
+/// not read: built from dropshot's `HttpError`, answered in the face's own
+/// shape and vocabulary.
+pub trait Rejection: From<HttpError> + dropshot::HttpResponseError + Serialize {
+    /// The same answer with its timestamps at `now_ms` on the sandbox clock
+    /// (a face whose errors carry no timestamp keeps the default).
+    fn at(self, _now_ms: i64) -> Self {
+        self
+    }
+
+    /// The HTTP response.
+    fn into_response(self) -> Response<Body> {
+        let status = self.status_code().as_status();
+        Reply::<()>::json(status, &self).into_response()
     }
 }
 
@@ -118,17 +156,7 @@ where
     H: JsonSchema + Serialize + Send + Sync + 'static,
 {
     fn to_result(self) -> Result<Response<Body>, HttpError> {
-        let mut builder = Response::builder().status(self.status);
-        if let Some(headers) = builder.headers_mut() {
-            headers.extend(self.headers);
-        }
-        let response = match self.body {
-            Some(bytes) => builder
-                .header(http::header::CONTENT_TYPE, dropshot::CONTENT_TYPE_JSON)
-                .body(Body::from(bytes)),
-            None => builder.body(Body::empty()),
-        };
-        response.map_err(|e| HttpError::for_internal_error(format!("building response: {e:#}")))
+        Ok(self.into_response())
     }
 
     fn response_metadata() -> ApiEndpointResponse {

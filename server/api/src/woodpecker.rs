@@ -111,7 +111,8 @@ pub enum ErrorBody {
     },
 }
 
-/// A Woodpecker error raised before a handler runs.
+/// A Woodpecker error answered before a handler runs (an unknown path, a
+/// wrong method, a body over the limit, a request that could not be read).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Error")]
 pub struct WoodpeckerError {
@@ -160,11 +161,33 @@ impl From<HttpError> for WoodpeckerError {
                     .into(),
                 status,
                 detail: e.external_message,
-                timestamp: chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+                // Dropshot has no sandbox clock here. Only a request the
+                // front layer let through and dropshot still cannot read (a
+                // broken connection) ends here: unknown routes, wrong
+                // methods and oversized bodies are answered by the front
+                // layer, stamped with the sandbox clock (`at`).
+                timestamp: problem_timestamp(chrono::Utc::now().timestamp_millis()),
             }
         };
         Self { body, status }
     }
+}
+
+impl crate::wire::Rejection for WoodpeckerError {
+    fn at(mut self, now_ms: i64) -> Self {
+        if let ErrorBody::Problem { timestamp, .. } = &mut self.body {
+            *timestamp = problem_timestamp(now_ms);
+        }
+        self
+    }
+}
+
+/// The timestamp of Woodpecker's problem bodies: `YYYY-MM-DD HH:MM:SS` UTC.
+pub fn problem_timestamp(now_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(now_ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 impl HttpResponseError for WoodpeckerError {

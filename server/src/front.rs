@@ -1,0 +1,406 @@
+//! The front layer: what owns each face's public socket.
+//!
+//! Dropshot answers unknown paths and wrong methods in its router, before
+//! any handler, with its own `{"request_id", "message"}` body, and it reads
+//! (and limits) a request body before the handler can check the caller's
+//! key. Neither is the vendor's answer. So each face's public port is a
+//! small hyper server that, in this order:
+//!
+//! 1. matches the request against the face's own document (its paths and
+//!    methods, the table read from the checked-in OpenAPI document): an
+//!    unknown path is the face's `404`, a wrong method its `405` with
+//!    `Allow`;
+//! 2. checks the caller's key for every secured operation: a refused key is
+//!    the face's documented `401`, before the body is read or measured;
+//! 3. reads the body up to the limit: a larger one is the face's `413`;
+//! 4. hands the request to the face's dropshot server on an internal
+//!    loopback port, and passes its answer back unchanged (a body in
+//!    dropshot's own shape, should one ever appear, is answered in the
+//!    face's shape instead).
+//!
+//! Every refusal is the face's [`Rejection`] type (the same one its
+//! extractors use), stamped with the sandbox clock. What this costs is
+//! measured by `cargo xtask bench` (the no-op through the front and
+//! straight to dropshot, in one run).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use campaign_api::wire::Rejection;
+use dropshot::{Body, HttpError};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+use crate::app::{App, FaceContext};
+use crate::face::{FaceRules, find_key};
+
+/// The largest request body any face accepts, in bytes.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A face's answers to what the front layer refuses.
+pub trait Gate: Send + Sync {
+    /// The answer to a refused key, or `None` when the key opens this face
+    /// (or the face has no keys).
+    fn refuse(&self, cx: &FaceContext, headers: &HeaderMap) -> Option<Response<Body>>;
+    /// The face's answer to a request refused with `status` for `message`.
+    fn reject(&self, status: StatusCode, message: String, now_ms: i64) -> Response<Body>;
+    /// Whether an answer in dropshot's own error shape must be re-answered
+    /// in the face's (every vendor face; the sandbox API's documented error
+    /// shape is dropshot's).
+    fn translates(&self) -> bool {
+        true
+    }
+}
+
+/// The gate of a vendor face: its key rules and its rejection type.
+struct VendorGate<F>(std::marker::PhantomData<fn() -> F>);
+
+impl<F: FaceRules> Gate for VendorGate<F> {
+    fn refuse(&self, cx: &FaceContext, headers: &HeaderMap) -> Option<Response<Body>> {
+        let refusal = find_key(cx, F::credential(headers)).err()?;
+        let now = cx.app.engine.clock().now_ms();
+        Some(F::failure_reply::<(), ()>(&F::refused(refusal), now).into_response())
+    }
+
+    fn reject(&self, status: StatusCode, message: String, now_ms: i64) -> Response<Body> {
+        F::Rejection::from(http_error(status, message))
+            .at(now_ms)
+            .into_response()
+    }
+}
+
+/// The gate of a vendor face with the rules `F`.
+pub fn vendor<F: FaceRules + 'static>() -> Arc<dyn Gate> {
+    Arc::new(VendorGate::<F>(std::marker::PhantomData))
+}
+
+/// The sandbox control API's gate: no keys, and errors in its documented
+/// shape (dropshot's `{request_id, error_code, message}`).
+struct SandboxGate;
+
+impl Gate for SandboxGate {
+    fn refuse(&self, _: &FaceContext, _: &HeaderMap) -> Option<Response<Body>> {
+        None
+    }
+
+    fn reject(&self, status: StatusCode, message: String, _now_ms: i64) -> Response<Body> {
+        http_error(status, message).into_response(&uuid::Uuid::new_v4().to_string())
+    }
+
+    fn translates(&self) -> bool {
+        false
+    }
+}
+
+/// The sandbox control API's gate.
+pub fn sandbox() -> Arc<dyn Gate> {
+    Arc::new(SandboxGate)
+}
+
+fn http_error(status: StatusCode, message: String) -> HttpError {
+    HttpError {
+        status_code: dropshot::ErrorStatusCode::from_status(status)
+            .unwrap_or(dropshot::ErrorStatusCode::INTERNAL_SERVER_ERROR),
+        error_code: None,
+        internal_message: message.clone(),
+        external_message: message,
+        headers: None,
+    }
+}
+
+/// One path of the document: its segments and the methods it answers.
+#[derive(Debug)]
+struct Route {
+    /// Literal segments as `Some`, variables as `None`.
+    segments: Vec<Option<String>>,
+    /// Methods and whether each needs a key.
+    methods: Vec<(Method, bool)>,
+}
+
+/// The paths a face answers, read from its OpenAPI document.
+#[derive(Debug)]
+pub struct Routes {
+    routes: Vec<Route>,
+}
+
+/// What the route table says of a request.
+enum Lookup<'a> {
+    /// An operation: whether it needs a key.
+    Operation { secured: bool },
+    /// A known path, another method: the methods it answers.
+    WrongMethod(&'a [(Method, bool)]),
+    /// No such path.
+    Unknown,
+}
+
+impl Routes {
+    /// The routes of `document` (served under `prefix`), plus the
+    /// unpublished `GET /openapi.json` and `GET /healthz` every face serves.
+    pub fn from_document(document: &str, prefix: &str) -> anyhow::Result<Self> {
+        let document: serde_json::Value = serde_json::from_str(document)?;
+        let secured_by_default = document["security"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty());
+        let mut routes = Vec::new();
+        let paths = document["paths"]
+            .as_object()
+            .ok_or_else(|| anyhow::anyhow!("the document has no paths"))?;
+        for (path, item) in paths {
+            let mut methods = Vec::new();
+            for (name, operation) in item.as_object().into_iter().flatten() {
+                let Ok(method) = Method::from_bytes(name.to_ascii_uppercase().as_bytes()) else {
+                    continue;
+                };
+                if !operation.is_object() || name == "parameters" {
+                    continue;
+                }
+                let secured = match operation["security"].as_array() {
+                    Some(requirements) => !requirements.is_empty(),
+                    None => secured_by_default,
+                };
+                methods.push((method, secured));
+            }
+            routes.push(Route {
+                segments: segments(&format!("{prefix}{path}"))
+                    .map(|s| (!s.starts_with('{')).then(|| s.to_string()))
+                    .collect(),
+                methods,
+            });
+        }
+        for public in ["/openapi.json", "/healthz"] {
+            routes.push(Route {
+                segments: segments(public).map(|s| Some(s.to_string())).collect(),
+                methods: vec![(Method::GET, false)],
+            });
+        }
+        Ok(Self { routes })
+    }
+
+    fn lookup(&self, method: &Method, path: &str) -> Lookup<'_> {
+        let wanted: Vec<&str> = segments(path).collect();
+        let route = self.routes.iter().find(|route| {
+            route.segments.len() == wanted.len()
+                && route
+                    .segments
+                    .iter()
+                    .zip(&wanted)
+                    .all(|(segment, given)| segment.as_deref().is_none_or(|s| s == *given))
+        });
+        match route {
+            None => Lookup::Unknown,
+            Some(route) => match route.methods.iter().find(|(m, _)| m == method) {
+                Some(&(_, secured)) => Lookup::Operation { secured },
+                None => Lookup::WrongMethod(&route.methods),
+            },
+        }
+    }
+}
+
+/// A path's non-empty segments (dropshot ignores empty ones too).
+fn segments(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|s| !s.is_empty())
+}
+
+/// One face's front layer.
+pub struct Front {
+    context: Arc<FaceContext>,
+    routes: Routes,
+    gate: Arc<dyn Gate>,
+    upstream: String,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+/// Headers that describe one connection, not the request or answer.
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "content-length",
+];
+
+impl Front {
+    /// A front layer for the face with this context, route table and gate,
+    /// handing requests to its dropshot server at `upstream`.
+    pub fn new(
+        context: Arc<FaceContext>,
+        routes: Routes,
+        gate: Arc<dyn Gate>,
+        upstream: SocketAddr,
+    ) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Self {
+            context,
+            routes,
+            gate,
+            upstream: format!("http://{upstream}"),
+            client,
+        }
+    }
+
+    fn app(&self) -> &App {
+        &self.context.app
+    }
+
+    fn now(&self) -> i64 {
+        self.app().engine.clock().now_ms()
+    }
+
+    /// Answers one request.
+    pub async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
+        let (parts, body) = request.into_parts();
+        let path = parts.uri.path();
+        match self.routes.lookup(&parts.method, path) {
+            Lookup::Unknown => {
+                let message =
+                    format!("There is no {path} in this API: its paths are in /openapi.json");
+                return self.gate.reject(StatusCode::NOT_FOUND, message, self.now());
+            }
+            Lookup::WrongMethod(methods) => {
+                let allow = methods
+                    .iter()
+                    .map(|(m, _)| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let message = format!("{} is not allowed on {path}: use {allow}", parts.method);
+                let mut answer =
+                    self.gate
+                        .reject(StatusCode::METHOD_NOT_ALLOWED, message, self.now());
+                if let Ok(value) = HeaderValue::from_str(&allow) {
+                    answer.headers_mut().insert(http::header::ALLOW, value);
+                }
+                return answer;
+            }
+            Lookup::Operation { secured: true } => {
+                if let Some(refused) = self.gate.refuse(&self.context, &parts.headers) {
+                    return refused;
+                }
+            }
+            Lookup::Operation { secured: false } => {}
+        }
+        let too_large = || {
+            let message = format!(
+                "The request body is larger than {BODY_LIMIT} bytes, the most this API accepts"
+            );
+            self.gate
+                .reject(StatusCode::PAYLOAD_TOO_LARGE, message, self.now())
+        };
+        let declared = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+            return too_large();
+        }
+        let body = match Limited::new(body, BODY_LIMIT).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
+            Err(e) => {
+                let message = format!("The request body could not be read: {e}");
+                return self
+                    .gate
+                    .reject(StatusCode::BAD_REQUEST, message, self.now());
+            }
+        };
+        self.forward(parts, body).await
+    }
+
+    async fn forward(&self, parts: http::request::Parts, body: Bytes) -> Response<Body> {
+        let target = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
+        let mut request = Request::new(Full::new(body));
+        *request.method_mut() = parts.method;
+        *request.headers_mut() = parts.headers;
+        for name in HOP_BY_HOP {
+            request.headers_mut().remove(name);
+        }
+        match format!("{}{target}", self.upstream).parse() {
+            Ok(uri) => *request.uri_mut() = uri,
+            Err(e) => {
+                let message = format!("The request target {target} is not a valid URI: {e}");
+                return self
+                    .gate
+                    .reject(StatusCode::BAD_REQUEST, message, self.now());
+            }
+        }
+        let answer = match self.client.request(request).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                let message = format!("The face's server did not answer: {e}");
+                return self
+                    .gate
+                    .reject(StatusCode::INTERNAL_SERVER_ERROR, message, self.now());
+            }
+        };
+        let (mut parts, body) = answer.into_parts();
+        for name in HOP_BY_HOP.iter().filter(|n| **n != "content-length") {
+            parts.headers.remove(*name);
+        }
+        if !(parts.status.is_client_error() || parts.status.is_server_error())
+            || !self.gate.translates()
+        {
+            return Response::from_parts(parts, Body::wrap(body));
+        }
+        // An error answer: re-answer it in the face's shape if it is
+        // dropshot's own.
+        let bytes = match body.collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) => {
+                let message = format!("The face's server answer was cut: {e}");
+                return self
+                    .gate
+                    .reject(StatusCode::INTERNAL_SERVER_ERROR, message, self.now());
+            }
+        };
+        match dropshot_message(&bytes) {
+            Some(message) => self.gate.reject(parts.status, message, self.now()),
+            None => Response::from_parts(parts, Body::from(bytes)),
+        }
+    }
+}
+
+/// The message of a body in dropshot's own error shape.
+fn dropshot_message(body: &[u8]) -> Option<String> {
+    let body: dropshot::HttpErrorResponseBody = serde_json::from_slice(body).ok()?;
+    Some(body.message)
+}
+
+/// Serves `front` on `listener` until the task is aborted.
+pub async fn serve(listener: tokio::net::TcpListener, front: Arc<Front>) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                // Out of file descriptors, say: wait rather than spin.
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let front = Arc::clone(&front);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let front = Arc::clone(&front);
+                async move { Ok::<_, Infallible>(front.handle(request).await) }
+            });
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
