@@ -13,6 +13,29 @@ pub struct Document {
     components: Value,
 }
 
+/// One operation of a document, as the hostile-input sweep needs it.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The document's path (relative to the servers' base path).
+    pub template: String,
+    /// The path a request uses (with the base path).
+    pub path: String,
+    /// Names of its path parameters.
+    pub path_params: Vec<String>,
+    /// Names of its query parameters.
+    pub query_params: Vec<String>,
+    /// Whether it takes a JSON body.
+    pub has_body: bool,
+    /// The body's top-level properties and their JSON types.
+    pub body_properties: Vec<(String, String)>,
+    /// Whether it needs a key.
+    pub secured: bool,
+    /// Every method its path answers.
+    pub methods: Vec<String>,
+}
+
 /// What the document says a response looks like.
 #[derive(Debug)]
 pub enum Expected {
@@ -92,20 +115,146 @@ impl Document {
                 vec![format!("documented without a body, got {body}")]
             }
             (Ok(Expected::Json(_)), None) => vec!["documented with a JSON body, got none".into()],
-            (Ok(Expected::Json(schema)), Some(body)) => {
-                let mut root = match schema {
-                    Value::Object(map) => map,
-                    other => Map::from_iter([("allOf".to_string(), json!([other]))]),
-                };
-                root.insert("components".into(), json!({"schemas": self.components}));
-                match jsonschema::validator_for(&Value::Object(root)) {
-                    Ok(validator) => validator
-                        .iter_errors(body)
-                        .map(|e| format!("{}: {e}", e.instance_path()))
-                        .collect(),
-                    Err(e) => vec![format!("the document's schema does not compile: {e}")],
+            (Ok(Expected::Json(schema)), Some(body)) => self.validate(schema, body),
+        }
+    }
+
+    /// Every violation of `body` against a JSON Schema of this document.
+    fn validate(&self, schema: Value, body: &Value) -> Vec<String> {
+        let mut root = match schema {
+            Value::Object(map) => map,
+            other => Map::from_iter([("allOf".to_string(), json!([other]))]),
+        };
+        root.insert("components".into(), json!({"schemas": self.components}));
+        match jsonschema::validator_for(&Value::Object(root)) {
+            Ok(validator) => validator
+                .iter_errors(body)
+                .map(|e| format!("{}: {e}", e.instance_path()))
+                .collect(),
+            Err(e) => vec![format!("the document's schema does not compile: {e}")],
+        }
+    }
+
+    /// Why `body` is none of the error shapes this document gives its `4xx`
+    /// answers; empty when it is one of them.
+    pub fn error_violations(&self, body: &Value) -> Vec<String> {
+        let mut schemas: Vec<Value> = Vec::new();
+        for item in self.doc["paths"]
+            .as_object()
+            .into_iter()
+            .flat_map(|p| p.values())
+        {
+            for operation in item.as_object().into_iter().flat_map(|o| o.values()) {
+                for (status, response) in operation["responses"].as_object().into_iter().flatten() {
+                    if !status.starts_with('4') {
+                        continue;
+                    }
+                    let schema = self
+                        .resolve(response)
+                        .ok()
+                        .and_then(|r| r.pointer("/content/application~1json/schema"));
+                    if let Some(schema) = schema.map(|s| to_json_schema(s.clone()))
+                        && !schemas.contains(&schema)
+                    {
+                        schemas.push(schema);
+                    }
                 }
             }
+        }
+        let mut reasons = Vec::new();
+        for schema in schemas {
+            let violations = self.validate(schema.clone(), body);
+            if violations.is_empty() {
+                return Vec::new();
+            }
+            reasons.push(format!("not {schema}: {}", violations.join("; ")));
+        }
+        if reasons.is_empty() {
+            reasons.push("the document gives no 4xx answer a JSON body".into());
+        }
+        reasons
+    }
+
+    /// Every operation of the document.
+    pub fn operations(&self) -> Vec<Operation> {
+        let mut operations = Vec::new();
+        for (template, item) in self.doc["paths"].as_object().into_iter().flatten() {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                    continue;
+                }
+                let parameters: Vec<&Value> = operation["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| self.resolve(p).ok())
+                    .collect();
+                let named = |location: &str| -> Vec<String> {
+                    parameters
+                        .iter()
+                        .filter(|p| p["in"] == location)
+                        .filter_map(|p| p["name"].as_str().map(str::to_string))
+                        .collect()
+                };
+                let body = operation
+                    .pointer("/requestBody/content/application~1json/schema")
+                    .map(|schema| self.resolve(schema).unwrap_or(schema));
+                let properties = body
+                    .and_then(|b| b["properties"].as_object())
+                    .map(|props| {
+                        props
+                            .iter()
+                            .map(|(name, schema)| {
+                                let schema = self.resolve(schema).unwrap_or(schema);
+                                let kind = schema["type"].as_str().unwrap_or("object");
+                                (name.clone(), kind.to_string())
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                operations.push(Operation {
+                    method: method.to_uppercase(),
+                    template: template.clone(),
+                    path: format!("{}{template}", self.base_path),
+                    path_params: named("path"),
+                    query_params: named("query"),
+                    has_body: body.is_some(),
+                    body_properties: properties,
+                    secured: operation["security"]
+                        .as_array()
+                        .is_some_and(|s| !s.is_empty()),
+                    methods: item
+                        .as_object()
+                        .into_iter()
+                        .flat_map(|o| o.keys())
+                        .filter(|m| ["get", "post", "put", "patch", "delete"].contains(&m.as_str()))
+                        .map(|m| m.to_uppercase())
+                        .collect(),
+                });
+            }
+        }
+        operations
+    }
+
+    /// The servers' base path (`/v1`), `""` when there is none.
+    pub fn base_path(&self) -> &str {
+        &self.base_path
+    }
+
+    /// The header that carries the key and its prefix (`Bearer `), from
+    /// the document's first security scheme.
+    pub fn credential_header(&self) -> Option<(String, String)> {
+        let schemes = self
+            .doc
+            .pointer("/components/securitySchemes")?
+            .as_object()?;
+        let scheme = schemes.values().next()?;
+        match scheme["type"].as_str()? {
+            "http" => Some(("authorization".into(), "Bearer ".into())),
+            "apiKey" if scheme["in"] == "header" => {
+                Some((scheme["name"].as_str()?.to_lowercase(), String::new()))
+            }
+            _ => None,
         }
     }
 
