@@ -33,8 +33,7 @@ use dropshot::{Body, HttpError};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
+use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
 use crate::app::{App, FaceContext};
@@ -212,8 +211,47 @@ pub struct Front {
     context: Arc<FaceContext>,
     routes: Routes,
     gate: Arc<dyn Gate>,
-    upstream: String,
-    client: Client<HttpConnector, Full<Bytes>>,
+    upstream: SocketAddr,
+}
+
+/// The connection to the face's dropshot server that one client
+/// connection's requests go through: one upstream connection per client
+/// connection, so no pool is shared (and locked) between connections.
+struct Upstream {
+    addr: SocketAddr,
+    sender: tokio::sync::Mutex<Option<SendRequest<Full<Bytes>>>>,
+}
+
+impl Upstream {
+    fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            sender: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, String> {
+        let stream = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .map_err(|e| e.to_string())?;
+        let _ = stream.set_nodelay(true);
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(connection);
+        Ok(sender)
+    }
+
+    /// Sends one request, (re)connecting when there is no open connection.
+    async fn send(&self, request: Request<Full<Bytes>>) -> Result<Response<Incoming>, String> {
+        let mut sender = self.sender.lock().await;
+        if sender.as_ref().is_none_or(SendRequest::is_closed) {
+            *sender = Some(self.connect().await?);
+        }
+        let open = sender.as_mut().expect("connected above");
+        open.ready().await.map_err(|e| e.to_string())?;
+        open.send_request(request).await.map_err(|e| e.to_string())
+    }
 }
 
 /// Headers that describe one connection, not the request or answer.
@@ -237,15 +275,11 @@ impl Front {
         gate: Arc<dyn Gate>,
         upstream: SocketAddr,
     ) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new()).build(connector);
         Self {
             context,
             routes,
             gate,
-            upstream: format!("http://{upstream}"),
-            client,
+            upstream,
         }
     }
 
@@ -257,8 +291,9 @@ impl Front {
         self.app().engine.clock().now_ms()
     }
 
-    /// Answers one request.
-    pub async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
+    /// Answers one request that came on the client connection whose
+    /// upstream connection is `upstream`.
+    async fn handle(&self, upstream: &Upstream, request: Request<Incoming>) -> Response<Body> {
         let (parts, body) = request.into_parts();
         let path = parts.uri.path();
         match self.routes.lookup(&parts.method, path) {
@@ -314,10 +349,15 @@ impl Front {
                     .reject(StatusCode::BAD_REQUEST, message, self.now());
             }
         };
-        self.forward(parts, body).await
+        self.forward(upstream, parts, body).await
     }
 
-    async fn forward(&self, parts: http::request::Parts, body: Bytes) -> Response<Body> {
+    async fn forward(
+        &self,
+        upstream: &Upstream,
+        parts: http::request::Parts,
+        body: Bytes,
+    ) -> Response<Body> {
         let target = parts
             .uri
             .path_and_query()
@@ -329,7 +369,7 @@ impl Front {
         for name in HOP_BY_HOP {
             request.headers_mut().remove(name);
         }
-        match format!("{}{target}", self.upstream).parse() {
+        match target.parse() {
             Ok(uri) => *request.uri_mut() = uri,
             Err(e) => {
                 let message = format!("The request target {target} is not a valid URI: {e}");
@@ -338,7 +378,7 @@ impl Front {
                     .reject(StatusCode::BAD_REQUEST, message, self.now());
             }
         }
-        let answer = match self.client.request(request).await {
+        let answer = match upstream.send(request).await {
             Ok(answer) => answer,
             Err(e) => {
                 let message = format!("The face's server did not answer: {e}");
@@ -393,10 +433,12 @@ pub async fn serve(listener: tokio::net::TcpListener, front: Arc<Front>) {
         };
         let _ = stream.set_nodelay(true);
         let front = Arc::clone(&front);
+        let upstream = Arc::new(Upstream::new(front.upstream));
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let front = Arc::clone(&front);
-                async move { Ok::<_, Infallible>(front.handle(request).await) }
+                let upstream = Arc::clone(&upstream);
+                async move { Ok::<_, Infallible>(front.handle(&upstream, request).await) }
             });
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), service)

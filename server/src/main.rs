@@ -60,6 +60,10 @@ enum Command {
         /// Address to listen on. The sandbox API has no auth: keep it on loopback.
         #[arg(long, default_value_t = Ipv4Addr::LOCALHOST)]
         bind: Ipv4Addr,
+        /// Also list each face's internal dropshot address (behind its front
+        /// layer), for the benchmark that measures the front's cost.
+        #[arg(long, hide = true)]
+        show_internal: bool,
         /// Log level; logs are JSON lines on stderr.
         #[arg(long, value_enum, default_value_t = LogLevel::Warn, env = "CAMPAIGND_LOG")]
         log: LogLevel,
@@ -75,6 +79,7 @@ async fn main() -> anyhow::Result<()> {
         clock,
         demo,
         bind,
+        show_internal,
         log,
     } = Cli::parse().command;
     let level = match log {
@@ -136,6 +141,14 @@ async fn main() -> anyhow::Result<()> {
             "  {:<10} {:<48} http://{}/openapi.json\n",
             face.name, face.base_url, face.addr
         ));
+    }
+    if show_internal {
+        for face in &running.faces {
+            banner.push_str(&format!(
+                "  internal {} http://{}\n",
+                face.name, face.internal_addr
+            ));
+        }
     }
     banner.push('\n');
     let mut stdout = std::io::stdout();

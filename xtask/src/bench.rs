@@ -53,7 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let data = std::env::temp_dir().join(format!("campaignd-http-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     let mut server = Command::new(root.join("target/release/campaignd"))
-        .args(["serve", "--port", "0", "--data-dir"])
+        .args(["serve", "--port", "0", "--show-internal", "--data-dir"])
         .arg(&data)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -66,30 +66,43 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     result.map(|()| ExitCode::SUCCESS)
 }
 
-fn origins(server: &mut Child) -> anyhow::Result<(String, String)> {
+/// Where the bench reaches the server: the sandbox API, Alta's public
+/// origin (its front layer) and Alta's internal dropshot server.
+struct Origins {
+    sandbox: String,
+    alta: String,
+    alta_internal: String,
+}
+
+fn origins(server: &mut Child) -> anyhow::Result<Origins> {
     let stdout = server.stdout.take().context("campaignd's stdout")?;
     let mut lines = BufReader::new(stdout).lines();
-    let (mut sandbox, mut alta) = (None, None);
+    let (mut sandbox, mut alta, mut alta_internal) = (None, None, None);
     for line in lines.by_ref() {
         let line = line?;
         let fields: Vec<&str> = line.split_whitespace().collect();
-        if let [name, _, document] = fields.as_slice() {
-            let origin = document.trim_end_matches("/openapi.json").to_string();
-            match *name {
-                "sandbox" => sandbox = Some(origin),
-                "alta" => alta = Some(origin),
-                _ => {}
+        match fields.as_slice() {
+            ["internal", "alta", origin] => alta_internal = Some(origin.to_string()),
+            [name, _, document] => {
+                let origin = document.trim_end_matches("/openapi.json").to_string();
+                match *name {
+                    "sandbox" => sandbox = Some(origin),
+                    "alta" => alta = Some(origin),
+                    _ => {}
+                }
             }
+            _ => {}
         }
-        if sandbox.is_some() && alta.is_some() {
+        if sandbox.is_some() && alta.is_some() && alta_internal.is_some() {
             break;
         }
     }
     std::thread::spawn(move || lines.for_each(drop));
-    Ok((
-        sandbox.context("no sandbox URL")?,
-        alta.context("no alta URL")?,
-    ))
+    Ok(Origins {
+        sandbox: sandbox.context("no sandbox URL")?,
+        alta: alta.context("no alta URL")?,
+        alta_internal: alta_internal.context("no internal alta address")?,
+    })
 }
 
 fn curl_json(method: &str, url: &str, body: &str) -> anyhow::Result<()> {
@@ -114,7 +127,11 @@ fn curl_json(method: &str, url: &str, body: &str) -> anyhow::Result<()> {
 }
 
 fn http_bench(server: &mut Child, args: &Args, data: &Path) -> anyhow::Result<()> {
-    let (sandbox, alta) = origins(server)?;
+    let Origins {
+        sandbox,
+        alta,
+        alta_internal,
+    } = origins(server)?;
     curl_json(
         "POST",
         &format!("{sandbox}/workspaces"),
@@ -181,15 +198,25 @@ end
     };
     let script_arg = script.to_string_lossy().to_string();
     let noop = wrk(&[], &format!("{alta}/healthz"))?;
+    let direct = wrk(&[], &format!("{alta_internal}/healthz"))?;
     let pairs = wrk(&["-s", &script_arg], &alta)?;
+    let direct_again = wrk(&[], &format!("{alta_internal}/healthz"))?;
     let noop_again = wrk(&[], &format!("{alta}/healthz"))?;
     let reference = (noop + noop_again) / 2.0;
+    let direct_mean = (direct + direct_again) / 2.0;
     println!(
         "HTTP throughput (wrk -t1 -c{} -d{}s, loopback, release build, SQLite WAL data dir)",
         args.connections, args.seconds
     );
     println!(
         "  no-op GET /healthz:            {noop:>10.0} requests/s (again after: {noop_again:.0})"
+    );
+    println!(
+        "  the same, straight to dropshot:{direct:>10.0} requests/s (again after: {direct_again:.0})"
+    );
+    println!(
+        "  front layer: the no-op through it runs at {:.1}% of the no-op straight to dropshot",
+        100.0 * reference / direct_mean
     );
     println!(
         "  pause+resume POSTs (durable):  {pairs:>10.0} requests/s = {:.0} pairs/s",
