@@ -100,7 +100,9 @@ impl Document {
         Some((template, id))
     }
 
-    /// Every violation of the document by this response, as text.
+    /// Every violation of the document by this response, as text. An
+    /// answer to a path or method the document does not have (a refusal of
+    /// the front layer) must be a `4xx` in one of the face's error shapes.
     pub fn violations(
         &self,
         method: &str,
@@ -108,6 +110,12 @@ impl Document {
         status: u16,
         body: Option<&Value>,
     ) -> Vec<String> {
+        if self.operation(method, path).is_none() && (400..500).contains(&status) {
+            return match body {
+                Some(body) => self.error_violations(body),
+                None => vec![format!("{status} for {method} {path} has no body")],
+            };
+        }
         match (self.expected(method, path, status), body) {
             (Err(problem), _) => vec![problem],
             (Ok(Expected::Empty), None) => Vec::new(),

@@ -125,12 +125,17 @@ fn add_case(doc: &mut Value, base: &str, name: &str, case: &CaseView) -> anyhow:
         .strip_prefix(base)
         .ok_or_else(|| anyhow!("{path} is not under {base}"))?;
     let method = case.request.method.to_ascii_lowercase();
-    let (template, values) = match_template(doc, relative, &method).ok_or_else(|| {
-        anyhow!(
+    let Some((template, values)) = match_template(doc, relative, &method) else {
+        // A case of a path or method the document does not have (the front
+        // layer's 404 or 405) has no operation to carry its example.
+        if [404, 405].contains(&case.documented.status) {
+            return Ok(());
+        }
+        bail!(
             "no operation {} {relative} in the document",
             case.request.method
-        )
-    })?;
+        );
+    };
     let op_pointer = format!("/paths/{}/{method}", escape(&template));
     let summary = match &case.sandbox_choice {
         Some(choice) if case.documented.body.is_none() => {
