@@ -159,6 +159,18 @@ pub struct Request {
     /// A raw body (e.g. empty, or malformed on purpose).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<String>,
+    /// Send `raw` this many times over (a body over the size limit without
+    /// 64 KiB of padding in the case file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_repeat: Option<usize>,
+}
+
+impl Request {
+    /// The raw body as sent: `raw`, repeated `raw_repeat` times.
+    pub fn raw_body(&self) -> Option<String> {
+        let raw = self.raw.as_ref()?;
+        Some(raw.repeat(self.raw_repeat.unwrap_or(1)))
+    }
 }
 
 /// A documented answer.

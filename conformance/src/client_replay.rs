@@ -174,6 +174,11 @@ pub async fn replay(
     base_url: &str,
     case: &Case,
 ) -> Replayed {
+    if case.request.raw_repeat.is_some() {
+        return Err(NotReplayed::NotExpressible(
+            "a body over the size limit is no value of the client's types".to_string(),
+        ));
+    }
     let (path, query) = case
         .request
         .path

@@ -518,8 +518,8 @@ impl Harness {
         }
         if let Some(json) = &request.json {
             builder = builder.body(serde_json::to_vec(json)?);
-        } else if let Some(raw) = &request.raw {
-            builder = builder.body(raw.clone());
+        } else if let Some(raw) = request.raw_body() {
+            builder = builder.body(raw);
         }
         let response = builder
             .send()

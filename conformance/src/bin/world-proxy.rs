@@ -86,6 +86,7 @@ async fn forward(
         json: None,
         raw: (!body.as_bytes().is_empty())
             .then(|| String::from_utf8_lossy(body.as_bytes()).into_owned()),
+        raw_repeat: None,
     };
     let _turn = proxy.one_at_a_time.lock().await;
     let exchange = match &example {
