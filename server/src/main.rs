@@ -37,9 +37,23 @@ enum LogLevel {
     Debug,
 }
 
+/// The examples of `campaignd serve --help`: each one runs in
+/// `server/tests/help_examples.rs`.
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  campaignd serve --demo --clock virtual
+      The demo world: every vendor page's samples work as printed, and time
+      moves only when POST /clock/advance moves it.
+  campaignd serve --memory --port 0
+      Nothing kept; every API on a free port (the table says which).
+  campaignd serve --port 8070 --data-dir ./sandbox-data
+      The sandbox API on 8070, Alta on 8071 and the other faces after it;
+      state kept in ./sandbox-data across restarts.";
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the sandbox API on PORT and each vendor face on the ports after it.
+    #[command(after_long_help = SERVE_EXAMPLES)]
     Serve {
         /// Port of the sandbox control API; Alta is PORT+1 (later faces follow).
         /// 0 gives every API a free port of its own (the table shows which).
