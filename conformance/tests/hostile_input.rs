@@ -7,6 +7,7 @@
 //! face's documented shapes; the fixed refusals have their fixed statuses
 //! (`404`, `405` with `Allow`, `401` before `413`).
 
+use campaign_client::sandbox;
 use campaignd::demo;
 use conformance::schema::{Document, Operation};
 use reqwest::Method;
@@ -247,27 +248,23 @@ fn unknown_paths(document: &Document, operations: &[Operation]) -> Vec<Probe> {
 async fn hostile_input_never_gets_a_5xx_a_dropshot_body_or_an_undocumented_shape() {
     let running = campaignd::app::start_in_memory(true).await.unwrap();
     let http = reqwest::Client::new();
-    let sandbox = running.url("sandbox").to_string();
     // Lift every workspace's limits: the sweep must reach the handlers.
-    let workspaces: Value = http
-        .get(format!("{sandbox}/workspaces"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    for workspace in workspaces["items"].as_array().unwrap() {
-        let id = workspace["id"].as_str().unwrap();
-        let lifted =
-            json!({"perMinute": 1_000_000, "perDay": 1_000_000, "prospectsPerMinute": 1_000_000});
-        let answer = http
-            .put(format!("{sandbox}/workspaces/{id}/rate-limits"))
-            .json(&lifted)
+    let sandbox = sandbox::Client::new(running.url("sandbox"));
+    let workspaces = sandbox.list_workspaces().send().await.unwrap();
+    for workspace in &workspaces.items {
+        let plenty = std::num::NonZeroU32::new(1_000_000);
+        let lifted = sandbox::types::RateLimits {
+            per_day: plenty,
+            per_minute: plenty,
+            prospects_per_minute: plenty,
+        };
+        sandbox
+            .set_rate_limits()
+            .workspace_id(&workspace.id)
+            .body(lifted)
             .send()
             .await
             .unwrap();
-        assert!(answer.status().is_success(), "lifting {id}'s limits");
     }
 
     let openapi = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi");
