@@ -101,9 +101,8 @@ impl Document {
     }
 
     /// Every violation of the document by this response, as text. An
-    /// answer to a path or method the document does not have, or to a body
-    /// over the limit (refusals of the front layer, before any operation),
-    /// must be a `4xx` in one of the face's error shapes.
+    /// answer to a path or method the document does not have (a refusal of
+    /// the front layer) must be a `4xx` in one of the face's error shapes.
     pub fn violations(
         &self,
         method: &str,
@@ -111,8 +110,7 @@ impl Document {
         status: u16,
         body: Option<&Value>,
     ) -> Vec<String> {
-        let refused_in_front = self.operation(method, path).is_none() || status == 413;
-        if refused_in_front && (400..500).contains(&status) {
+        if self.operation(method, path).is_none() && (400..500).contains(&status) {
             return match body {
                 Some(body) => self.error_violations(body),
                 None => vec![format!("{status} for {method} {path} has no body")],

@@ -105,44 +105,23 @@ fn origins(server: &mut Child) -> anyhow::Result<Origins> {
     })
 }
 
-fn curl_json(method: &str, url: &str, body: &str) -> anyhow::Result<()> {
-    let status = Command::new("curl")
-        .args([
-            "-sf",
-            "-o",
-            "/dev/null",
-            "-X",
-            method,
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            body,
-            url,
-        ])
-        .status()?;
-    if !status.success() {
-        bail!("{method} {url} failed");
-    }
-    Ok(())
-}
-
 fn http_bench(server: &mut Child, args: &Args, data: &Path) -> anyhow::Result<()> {
     let Origins {
         sandbox,
         alta,
         alta_internal,
     } = origins(server)?;
-    curl_json(
+    send_json(
         "POST",
         &format!("{sandbox}/workspaces"),
         r#"{"id": "bench", "dialect": "alta"}"#,
     )?;
-    curl_json(
+    send_json(
         "POST",
         &format!("{sandbox}/workspaces/bench/keys"),
         r#"{"key": "bench_token"}"#,
     )?;
-    curl_json(
+    send_json(
         "PUT",
         &format!("{sandbox}/workspaces/bench/rate-limits"),
         r#"{"perMinute": 100000000}"#,
@@ -153,7 +132,7 @@ fn http_bench(server: &mut Child, args: &Args, data: &Path) -> anyhow::Result<()
                 "steps": [{{"channel": "email", "delaySeconds": 86400}}],
                 "prospects": [{{"email": "a@bench.example"}}, {{"email": "b@bench.example"}}]}}"#
         );
-        curl_json(
+        send_json(
             "POST",
             &format!("{sandbox}/workspaces/bench/campaigns"),
             &body,
@@ -227,4 +206,8 @@ end
         100.0 * pairs / reference
     );
     Ok(())
+}
+
+fn send_json(method: &str, url: &str, body: &str) -> anyhow::Result<()> {
+    crate::http::json(method, url, Some(body)).map(drop)
 }

@@ -13,7 +13,6 @@ use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
-use serde_json::Value;
 
 /// The header each face needs on a demo server, for schemathesis.
 const DEMO_AUTH: &[(&str, &str)] = &[
@@ -421,31 +420,16 @@ fn fuzz_faces(st: &Path, server: &mut std::process::Child, out: &Path) -> anyhow
 /// Lifts every workspace's limits so fuzzing reaches the handlers instead
 /// of the rate limiter (429s are tested by the conformance cases).
 fn lift_rate_limits(sandbox: &str) -> anyhow::Result<()> {
-    let listing = Command::new("curl")
-        .args(["-sf", &format!("{sandbox}/workspaces")])
-        .output()?;
-    let listing: Value = serde_json::from_slice(&listing.stdout).context("listing workspaces")?;
+    let listing = crate::http::json("GET", &format!("{sandbox}/workspaces"), None)
+        .context("listing workspaces")?;
     for workspace in listing["items"].as_array().into_iter().flatten() {
         let id = workspace["id"].as_str().unwrap_or_default();
-        let status = Command::new("curl")
-            .args([
-                "-sf",
-                "-o",
-                "/dev/null",
-                "-X",
-                "PUT",
-                "-H",
-                "Content-Type: application/json",
-            ])
-            .arg(format!("{sandbox}/workspaces/{id}/rate-limits"))
-            .args([
-                "-d",
-                r#"{"perMinute": 1000000, "perDay": 100000000, "prospectsPerMinute": 1000000}"#,
-            ])
-            .status()?;
-        if !status.success() {
-            bail!("lifting the rate limits of {id} failed");
-        }
+        crate::http::json(
+            "PUT",
+            &format!("{sandbox}/workspaces/{id}/rate-limits"),
+            Some(r#"{"perMinute": 1000000, "perDay": 100000000, "prospectsPerMinute": 1000000}"#),
+        )
+        .with_context(|| format!("lifting the rate limits of {id}"))?;
     }
     Ok(())
 }

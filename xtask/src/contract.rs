@@ -212,11 +212,7 @@ fn prism_answers_every_status(
         .arg(port.to_string())
         .current_dir(root);
     let _prism = start_until(command, "Prism is listening", Duration::from_secs(60))?;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into();
+    let agent = crate::http::agent();
     let (auth_name, auth_value) = credential(&doc);
     let mut checked = 0;
     let mut problems = Vec::new();

@@ -9,6 +9,7 @@ mod bench;
 mod ci;
 mod conformance;
 mod contract;
+mod http;
 mod openapi;
 mod samples;
 mod specmatic;

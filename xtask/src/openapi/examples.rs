@@ -125,11 +125,6 @@ fn add_case(doc: &mut Value, base: &str, name: &str, case: &CaseView) -> anyhow:
         .strip_prefix(base)
         .ok_or_else(|| anyhow!("{path} is not under {base}"))?;
     let method = case.request.method.to_ascii_lowercase();
-    // A body over the limit is refused by the front layer before the
-    // operation: its 413 is no answer the operation documents.
-    if case.documented.status == 413 {
-        return Ok(());
-    }
     let Some((template, values)) = match_template(doc, relative, &method) else {
         // A case of a path or method the document does not have (the front
         // layer's 404 or 405) has no operation to carry its example.

@@ -76,6 +76,7 @@ pub fn enrich(root: &Path, ident: &str, base: &str) -> anyhow::Result<String> {
         .with_context(|| format!("applying {}", overlay_path.display()))?;
     normalise::plain_enums(&mut doc);
     normalise::nullable_types(&mut doc)?;
+    normalise::body_limit(&mut doc)?;
     let base_path = normalise::server_base_path(&doc)?;
     normalise::rebase_paths(&mut doc)?;
     let cases = examples::read_cases(&root.join("conformance/cases").join(ident))?;

@@ -119,6 +119,57 @@ pub fn nullable_types(doc: &mut Value) -> anyhow::Result<()> {
     missing.map_or(Ok(()), |problem| bail!(problem))
 }
 
+/// The front layer's body limit, in every vendor document: each operation
+/// that takes a body declares a `413` (the shared `PayloadTooLarge`
+/// response) in the face's error shape, the schema of its `401`. A document
+/// with `4XX` ranges (the sandbox's) already covers it.
+pub fn body_limit(doc: &mut Value) -> anyhow::Result<()> {
+    let operations: Vec<String> = doc["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(_, op)| op.get("requestBody").is_some())
+                .map(move |(method, _)| {
+                    format!("/paths/{}/{method}", super::examples::escape(path))
+                })
+        })
+        .collect();
+    let has_ranges = operations
+        .iter()
+        .any(|op| doc.pointer(&format!("{op}/responses/4XX")).is_some());
+    if operations.is_empty() || has_ranges {
+        return Ok(());
+    }
+    let schema = operations
+        .iter()
+        .find_map(|op| {
+            let response = doc.pointer(&format!("{op}/responses/401"))?;
+            super::resolve(doc, response)
+                .pointer("/content/application~1json/schema")
+                .cloned()
+        })
+        .ok_or_else(|| anyhow::anyhow!("no operation with a body documents its 401's schema"))?;
+    doc["components"]["responses"]["PayloadTooLarge"] = serde_json::json!({
+        "description": "The body is over 64 KiB: refused after the key is checked, before it is read (sandbox choice).",
+        "content": {"application/json": {"schema": schema}},
+    });
+    for op in operations {
+        if let Some(responses) = doc.pointer_mut(&format!("{op}/responses"))
+            && let Some(responses) = responses.as_object_mut()
+        {
+            responses.insert(
+                "413".into(),
+                serde_json::json!({"$ref": "#/components/responses/PayloadTooLarge"}),
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Calls `visit` on every object of the document, parents first.
 pub fn walk(value: &mut Value, visit: &mut impl FnMut(&mut Value)) {
     if value.is_object() {
@@ -135,6 +186,33 @@ pub fn walk(value: &mut Value, visit: &mut impl FnMut(&mut Value)) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn operations_with_a_body_declare_the_body_limit_in_the_401_shape() {
+        let mut doc = json!({
+            "paths": {"/things": {
+                "post": {"requestBody": {}, "responses": {"401": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}},
+                "get": {"responses": {}}
+            }},
+            "components": {}
+        });
+        body_limit(&mut doc).unwrap();
+        assert_eq!(
+            doc["paths"]["/things"]["post"]["responses"]["413"]["$ref"],
+            "#/components/responses/PayloadTooLarge"
+        );
+        assert!(doc["paths"]["/things"]["get"]["responses"]["413"].is_null());
+        assert_eq!(
+            doc["components"]["responses"]["PayloadTooLarge"]["content"]["application/json"]["schema"]
+                ["$ref"],
+            "#/components/schemas/Error"
+        );
+        let mut ranged =
+            json!({"paths": {"/x": {"post": {"requestBody": {}, "responses": {"4XX": {}}}}}});
+        let before = ranged.clone();
+        body_limit(&mut ranged).unwrap();
+        assert_eq!(ranged, before, "4XX already covers a 413");
+    }
 
     #[test]
     fn paths_lose_the_servers_base_path() {
