@@ -229,7 +229,10 @@ fn has_parameter_example(op: &Value, param: &str, name: &str) -> bool {
 }
 
 fn remove_request_examples(op: &mut Value, name: &str) {
-    for parameter in op["parameters"].as_array_mut().into_iter().flatten() {
+    // `get_mut`, not indexing: `op["parameters"]` on a mutable operation
+    // would insert a null `parameters` where there were none.
+    let parameters = op.get_mut("parameters").and_then(Value::as_array_mut);
+    for parameter in parameters.into_iter().flatten() {
         let Some(parameter) = parameter.as_object_mut() else {
             continue;
         };
@@ -398,6 +401,23 @@ mod tests {
             "documented": {"status": 200}
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn a_left_out_case_does_not_break_the_next_case_of_an_operation_without_parameters() {
+        let mut doc = doc();
+        doc["paths"]["/campaigns"] =
+            json!({"get": {"security": [{"bearerAuth": []}], "responses": {}}});
+        let cases = vec![
+            ("a_413".to_string(), case("/v1/campaigns", Some("xxxx"))),
+            ("b_200".to_string(), case("/v1/campaigns", None)),
+        ];
+        let replay = replay_document("alta", &doc, &cases).unwrap();
+        assert_eq!(replay.replayed, BTreeSet::from(["alta/b_200".to_string()]));
+        let params = replay.document["paths"]["/campaigns"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        assert!(params.iter().any(|p| p["name"] == "authorization"));
     }
 
     #[test]
