@@ -160,17 +160,7 @@ pub fn replay_document(
     // Each operation keeps, inline, only the response examples it replays:
     // Specmatic refuses a response example with no request example of the
     // same name, and the shared error responses hold every operation's.
-    let operations: Vec<String> = document["paths"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .flat_map(|(path, item)| {
-            item.as_object()
-                .into_iter()
-                .flatten()
-                .map(move |(method, _)| format!("/paths/{}/{method}", escape(path)))
-        })
-        .collect();
+    let operations = crate::openapi::operation_pointers(&document, |_| true);
     let components = document["components"]["responses"].clone();
     for pointer in operations {
         let names = by_operation.remove(&pointer).unwrap_or_default();

@@ -65,6 +65,20 @@ pub fn resolve<'a>(doc: &'a Value, node: &'a Value) -> &'a Value {
         .unwrap_or(node)
 }
 
+/// The JSON pointer (`/paths/~1a~1{id}/get`) of every operation of `doc`
+/// for which `keep` holds.
+pub fn operation_pointers(doc: &Value, keep: impl Fn(&Value) -> bool) -> Vec<String> {
+    let mut pointers = Vec::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            if keep(operation) {
+                pointers.push(format!("/paths/{}/{method}", examples::escape(path)));
+            }
+        }
+    }
+    pointers
+}
+
 /// The enriched document of `ident`, made from its base document text.
 pub fn enrich(root: &Path, ident: &str, base: &str) -> anyhow::Result<String> {
     let mut doc: Value = serde_json::from_str(base).context("parsing the base document")?;

@@ -124,20 +124,7 @@ pub fn nullable_types(doc: &mut Value) -> anyhow::Result<()> {
 /// response) in the face's error shape, the schema of its `401`. A document
 /// with `4XX` ranges (the sandbox's) already covers it.
 pub fn body_limit(doc: &mut Value) -> anyhow::Result<()> {
-    let operations: Vec<String> = doc["paths"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .flat_map(|(path, item)| {
-            item.as_object()
-                .into_iter()
-                .flatten()
-                .filter(|(_, op)| op.get("requestBody").is_some())
-                .map(move |(method, _)| {
-                    format!("/paths/{}/{method}", super::examples::escape(path))
-                })
-        })
-        .collect();
+    let operations = super::operation_pointers(doc, |op| op.get("requestBody").is_some());
     let has_ranges = operations
         .iter()
         .any(|op| doc.pointer(&format!("{op}/responses/4XX")).is_some());
