@@ -13,6 +13,10 @@ pub struct Document {
     components: Value,
 }
 
+/// The methods whose operations the sweep probes (and whose absence it
+/// probes with).
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
 /// One operation of a document, as the hostile-input sweep needs it.
 #[derive(Debug, Clone)]
 pub struct Operation {
@@ -188,7 +192,7 @@ impl Document {
         let mut operations = Vec::new();
         for (template, item) in self.doc["paths"].as_object().into_iter().flatten() {
             for (method, operation) in item.as_object().into_iter().flatten() {
-                if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                if !METHODS.contains(&method.as_str()) {
                     continue;
                 }
                 let parameters: Vec<&Value> = operation["parameters"]
@@ -230,12 +234,13 @@ impl Document {
                     body_properties: properties,
                     secured: operation["security"]
                         .as_array()
+                        .or(self.doc["security"].as_array())
                         .is_some_and(|s| !s.is_empty()),
                     methods: item
                         .as_object()
                         .into_iter()
                         .flat_map(|o| o.keys())
-                        .filter(|m| ["get", "post", "put", "patch", "delete"].contains(&m.as_str()))
+                        .filter(|m| METHODS.contains(&m.as_str()))
                         .map(|m| m.to_uppercase())
                         .collect(),
                 });

@@ -36,7 +36,7 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
-use crate::app::{App, FaceContext};
+use crate::app::FaceContext;
 use crate::face::{FaceRules, find_key};
 
 /// The largest request body any face accepts, in bytes.
@@ -113,6 +113,18 @@ fn http_error(status: StatusCode, message: String) -> HttpError {
     }
 }
 
+/// The fields of an OpenAPI path item that are operations.
+const OPERATION_METHODS: [Method; 8] = [
+    Method::GET,
+    Method::PUT,
+    Method::POST,
+    Method::DELETE,
+    Method::OPTIONS,
+    Method::HEAD,
+    Method::PATCH,
+    Method::TRACE,
+];
+
 /// One path of the document: its segments and the methods it answers.
 #[derive(Debug)]
 struct Route {
@@ -153,12 +165,15 @@ impl Routes {
         for (path, item) in paths {
             let mut methods = Vec::new();
             for (name, operation) in item.as_object().into_iter().flatten() {
-                let Ok(method) = Method::from_bytes(name.to_ascii_uppercase().as_bytes()) else {
+                // The path item's other fields (parameters, summary, ...)
+                // are no operations.
+                let Some(method) = OPERATION_METHODS
+                    .iter()
+                    .find(|m| m.as_str().eq_ignore_ascii_case(name))
+                else {
                     continue;
                 };
-                if !operation.is_object() || name == "parameters" {
-                    continue;
-                }
+                let method = method.clone();
                 let secured = match operation["security"].as_array() {
                     Some(requirements) => !requirements.is_empty(),
                     None => secured_by_default,
@@ -255,7 +270,7 @@ impl Upstream {
 }
 
 /// Headers that describe one connection, not the request or answer.
-const HOP_BY_HOP: [&str; 8] = [
+const HOP_BY_HOP: [&str; 7] = [
     "connection",
     "keep-alive",
     "proxy-connection",
@@ -263,7 +278,6 @@ const HOP_BY_HOP: [&str; 8] = [
     "te",
     "trailer",
     "upgrade",
-    "content-length",
 ];
 
 impl Front {
@@ -283,12 +297,11 @@ impl Front {
         }
     }
 
-    fn app(&self) -> &App {
-        &self.context.app
-    }
-
-    fn now(&self) -> i64 {
-        self.app().engine.clock().now_ms()
+    /// The face's answer to a request refused with `status`, stamped now
+    /// on the sandbox clock.
+    fn reject(&self, status: StatusCode, message: String) -> Response<Body> {
+        let now = self.context.app.engine.clock().now_ms();
+        self.gate.reject(status, message, now)
     }
 
     /// Answers one request that came on the client connection whose
@@ -300,7 +313,7 @@ impl Front {
             Lookup::Unknown => {
                 let message =
                     format!("There is no {path} in this API: its paths are in /openapi.json");
-                return self.gate.reject(StatusCode::NOT_FOUND, message, self.now());
+                return self.reject(StatusCode::NOT_FOUND, message);
             }
             Lookup::WrongMethod(methods) => {
                 let allow = methods
@@ -309,9 +322,7 @@ impl Front {
                     .collect::<Vec<_>>()
                     .join(", ");
                 let message = format!("{} is not allowed on {path}: use {allow}", parts.method);
-                let mut answer =
-                    self.gate
-                        .reject(StatusCode::METHOD_NOT_ALLOWED, message, self.now());
+                let mut answer = self.reject(StatusCode::METHOD_NOT_ALLOWED, message);
                 if let Ok(value) = HeaderValue::from_str(&allow) {
                     answer.headers_mut().insert(http::header::ALLOW, value);
                 }
@@ -328,8 +339,7 @@ impl Front {
             let message = format!(
                 "The request body is larger than {BODY_LIMIT} bytes, the most this API accepts"
             );
-            self.gate
-                .reject(StatusCode::PAYLOAD_TOO_LARGE, message, self.now())
+            self.reject(StatusCode::PAYLOAD_TOO_LARGE, message)
         };
         let declared = parts
             .headers
@@ -344,9 +354,7 @@ impl Front {
             Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
             Err(e) => {
                 let message = format!("The request body could not be read: {e}");
-                return self
-                    .gate
-                    .reject(StatusCode::BAD_REQUEST, message, self.now());
+                return self.reject(StatusCode::BAD_REQUEST, message);
             }
         };
         self.forward(upstream, parts, body).await
@@ -366,30 +374,27 @@ impl Front {
         let mut request = Request::new(Full::new(body));
         *request.method_mut() = parts.method;
         *request.headers_mut() = parts.headers;
-        for name in HOP_BY_HOP {
-            request.headers_mut().remove(name);
+        // The body is whole now: hyper frames it anew.
+        for name in HOP_BY_HOP.iter().chain(&["content-length"]) {
+            request.headers_mut().remove(*name);
         }
         match target.parse() {
             Ok(uri) => *request.uri_mut() = uri,
             Err(e) => {
                 let message = format!("The request target {target} is not a valid URI: {e}");
-                return self
-                    .gate
-                    .reject(StatusCode::BAD_REQUEST, message, self.now());
+                return self.reject(StatusCode::BAD_REQUEST, message);
             }
         }
         let answer = match upstream.send(request).await {
             Ok(answer) => answer,
             Err(e) => {
                 let message = format!("The face's server did not answer: {e}");
-                return self
-                    .gate
-                    .reject(StatusCode::INTERNAL_SERVER_ERROR, message, self.now());
+                return self.reject(StatusCode::INTERNAL_SERVER_ERROR, message);
             }
         };
         let (mut parts, body) = answer.into_parts();
-        for name in HOP_BY_HOP.iter().filter(|n| **n != "content-length") {
-            parts.headers.remove(*name);
+        for name in HOP_BY_HOP {
+            parts.headers.remove(name);
         }
         if !(parts.status.is_client_error() || parts.status.is_server_error())
             || !self.gate.translates()
@@ -402,13 +407,11 @@ impl Front {
             Ok(collected) => collected.to_bytes(),
             Err(e) => {
                 let message = format!("The face's server answer was cut: {e}");
-                return self
-                    .gate
-                    .reject(StatusCode::INTERNAL_SERVER_ERROR, message, self.now());
+                return self.reject(StatusCode::INTERNAL_SERVER_ERROR, message);
             }
         };
         match dropshot_message(&bytes) {
-            Some(message) => self.gate.reject(parts.status, message, self.now()),
+            Some(message) => self.reject(parts.status, message),
             None => Response::from_parts(parts, Body::from(bytes)),
         }
     }

@@ -86,6 +86,23 @@ impl World {
         .await
     }
 
+    /// A campaign as Alta's GET shows it.
+    async fn campaign(&self, id: uuid::Uuid) -> alta::types::Campaign {
+        let answer = self.alta.get_campaign().campaign_id(id).send().await;
+        answer.unwrap().into_inner()
+    }
+
+    /// A campaign's prospects as Alta lists them.
+    async fn prospects(&self, campaign: &str) -> alta::types::ProspectPage {
+        let answer = self
+            .alta
+            .list_prospects()
+            .campaign_id(campaign)
+            .send()
+            .await;
+        answer.unwrap().into_inner()
+    }
+
     /// Sends a raw request to the Alta face; returns status, headers, body.
     async fn raw(
         &self,
@@ -156,26 +173,14 @@ async fn pause_and_resume_through_the_generated_client() {
     assert_eq!(paused.status(), 200);
     assert!(paused.headers().get("content-type").is_none());
     assert_eq!(paused.headers()["ratelimit-limit"], "100");
-    let fetched = world
-        .alta
-        .get_campaign()
-        .campaign_id(id)
-        .send()
-        .await
-        .unwrap();
+    let fetched = world.campaign(id).await;
     assert_eq!(fetched.status, alta::types::CampaignStatus::Paused);
     assert_eq!(
         fetched.object_type,
         alta::types::CampaignObjectType::Campaign
     );
 
-    let prospects = world
-        .alta
-        .list_prospects()
-        .campaign_id(CAMPAIGN)
-        .send()
-        .await
-        .unwrap();
+    let prospects = world.prospects(CAMPAIGN).await;
     assert_eq!(prospects.data.len(), 3);
     assert!(
         prospects
@@ -205,13 +210,7 @@ async fn pause_and_resume_through_the_generated_client() {
         .await
         .unwrap();
     assert_eq!(resumed.status(), 200);
-    let prospects = world
-        .alta
-        .list_prospects()
-        .campaign_id(CAMPAIGN)
-        .send()
-        .await
-        .unwrap();
+    let prospects = world.prospects(CAMPAIGN).await;
     assert!(
         prospects
             .data
@@ -219,13 +218,7 @@ async fn pause_and_resume_through_the_generated_client() {
             .all(|p| p.status == alta::types::ProspectStatus::Active)
     );
 
-    let fetched = world
-        .alta
-        .get_campaign()
-        .campaign_id(id)
-        .send()
-        .await
-        .unwrap();
+    let fetched = world.campaign(id).await;
     assert_eq!(fetched.status, alta::types::CampaignStatus::Active);
 }
 
@@ -234,13 +227,7 @@ async fn a_prospect_paused_on_its_own_stays_paused_across_a_campaign_resume() {
     let world = World::new().await;
     world.active_campaign(CAMPAIGN).await;
     let id: uuid::Uuid = CAMPAIGN.parse().unwrap();
-    let prospects = world
-        .alta
-        .list_prospects()
-        .campaign_id(CAMPAIGN)
-        .send()
-        .await
-        .unwrap();
+    let prospects = world.prospects(CAMPAIGN).await;
     let lone = prospects.data[0].id;
     let paused = world
         .alta
@@ -264,13 +251,7 @@ async fn a_prospect_paused_on_its_own_stays_paused_across_a_campaign_resume() {
         .send()
         .await
         .unwrap();
-    let after = world
-        .alta
-        .list_prospects()
-        .campaign_id(CAMPAIGN)
-        .send()
-        .await
-        .unwrap();
+    let after = world.prospects(CAMPAIGN).await;
     let statuses: Vec<_> = after.data.iter().map(|p| (p.id, p.status)).collect();
     assert!(
         statuses.contains(&(lone, alta::types::ProspectStatus::Paused)),

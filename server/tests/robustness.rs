@@ -182,36 +182,16 @@ async fn seeded_ids_must_be_ones_the_face_can_answer_with() {
     // 500) and an upper-case campaign UUID are refused up front.
     let face = Face::start("alta", "k", &[]).await;
     let campaign = |id: &str, prospect: &str| json!({"id": id, "name": "n", "prospects": [{"id": prospect, "email": "a@b.example"}]});
-    assert_eq!(
-        try_seed(
-            &face,
-            campaign("7c9e6679-7425-40de-944b-e07fc1f90ae7", "p1")
-        )
-        .await,
-        400
-    );
-    assert_eq!(
-        try_seed(
-            &face,
-            campaign(
-                "7C9E6679-7425-40DE-944B-E07FC1F90AE7",
-                "3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b"
-            )
-        )
-        .await,
-        400
-    );
-    assert_eq!(
-        try_seed(
-            &face,
-            campaign(
-                "7c9e6679-7425-40de-944b-e07fc1f90ae7",
-                "3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b"
-            )
-        )
-        .await,
-        201
-    );
+    let lower = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+    let prospect = "3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b";
+    for (id, prospect_id, status) in [
+        (lower, "p1", 400),
+        ("7C9E6679-7425-40DE-944B-E07FC1F90AE7", prospect, 400),
+        (lower, prospect, 201),
+    ] {
+        let got = try_seed(&face, campaign(id, prospect_id)).await;
+        assert_eq!(got, status, "campaign {id}, prospect {prospect_id}");
+    }
     let answer = face
         .call(
             "GET",

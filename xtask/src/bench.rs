@@ -111,20 +111,20 @@ fn http_bench(server: &mut Child, args: &Args, data: &Path) -> anyhow::Result<()
         alta,
         alta_internal,
     } = origins(server)?;
-    send_json(
+    crate::http::json(
         "POST",
         &format!("{sandbox}/workspaces"),
-        r#"{"id": "bench", "dialect": "alta"}"#,
+        Some(r#"{"id": "bench", "dialect": "alta"}"#),
     )?;
-    send_json(
+    crate::http::json(
         "POST",
         &format!("{sandbox}/workspaces/bench/keys"),
-        r#"{"key": "bench_token"}"#,
+        Some(r#"{"key": "bench_token"}"#),
     )?;
-    send_json(
+    crate::http::json(
         "PUT",
         &format!("{sandbox}/workspaces/bench/rate-limits"),
-        r#"{"perMinute": 100000000}"#,
+        Some(r#"{"perMinute": 100000000}"#),
     )?;
     for n in 0..CAMPAIGNS {
         let body = format!(
@@ -132,10 +132,10 @@ fn http_bench(server: &mut Child, args: &Args, data: &Path) -> anyhow::Result<()
                 "steps": [{{"channel": "email", "delaySeconds": 86400}}],
                 "prospects": [{{"email": "a@bench.example"}}, {{"email": "b@bench.example"}}]}}"#
         );
-        send_json(
+        crate::http::json(
             "POST",
             &format!("{sandbox}/workspaces/bench/campaigns"),
-            &body,
+            Some(&body),
         )?;
     }
     let script = data.join("pause_resume.lua");
@@ -206,8 +206,4 @@ end
         100.0 * pairs / reference
     );
     Ok(())
-}
-
-fn send_json(method: &str, url: &str, body: &str) -> anyhow::Result<()> {
-    crate::http::json(method, url, Some(body)).map(drop)
 }
