@@ -6,15 +6,13 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use campaign_api::sandbox::Dialect;
-use dropshot::{
-    ApiDescription, ConfigDropshot, HttpError, HttpServer, RequestContext, ServerBuilder,
-};
+use dropshot::{ConfigDropshot, HttpError, HttpServer, RequestContext, ServerBuilder};
 
-use crate::clock::{Clock, VIRTUAL_EPOCH_MS};
-use crate::engine::Engine;
+use campaign_engine::{Clock, Engine, VIRTUAL_EPOCH_MS, store};
+
 use crate::faults::Faults;
 use crate::ratelimit::RateLimiters;
-use crate::store;
+use crate::registry::{FACES, Registry};
 
 /// State shared by every face.
 pub struct App {
@@ -27,7 +25,7 @@ pub struct App {
     /// Whether the demo world is loaded and its keys accepted.
     pub demo: bool,
     /// Per-key request queues (Woodpecker's throttling).
-    pub key_queues: crate::face::KeyQueues,
+    pub key_queues: crate::faces::KeyQueues,
     /// What the built-in webhook sinks received, by sink name.
     pub sinks: std::sync::Mutex<SinkLog>,
 }
@@ -151,79 +149,6 @@ impl Running {
     }
 }
 
-/// A face to serve: its name, dialect, path prefix, document and routes.
-struct FaceSpec {
-    name: &'static str,
-    dialect: Option<Dialect>,
-    prefix: &'static str,
-    document: &'static str,
-    api: fn() -> Result<ApiDescription<FaceContext>, dropshot::ApiDescriptionBuildErrors>,
-    gate: Arc<dyn crate::front::Gate>,
-}
-
-fn face_specs() -> Vec<FaceSpec> {
-    vec![
-        FaceSpec {
-            name: "sandbox",
-            dialect: None,
-            prefix: "",
-            document: include_str!("../../openapi/sandbox.json"),
-            api: campaign_api::sandbox::sandbox_api_mod::api_description::<
-                crate::sandbox::SandboxApiImpl,
-            >,
-            gate: crate::front::sandbox(),
-        },
-        FaceSpec {
-            name: "alta",
-            dialect: Some(Dialect::Alta),
-            prefix: "/v1",
-            document: include_str!("../../openapi/alta.json"),
-            api: campaign_api::alta::alta_api_mod::api_description::<crate::alta::AltaApiImpl>,
-            gate: crate::front::vendor::<crate::alta::AltaApiImpl>(),
-        },
-        FaceSpec {
-            name: "voicegenie",
-            dialect: Some(Dialect::Voicegenie),
-            prefix: "",
-            document: include_str!("../../openapi/voicegenie.json"),
-            api: campaign_api::voicegenie::voice_genie_api_mod::api_description::<
-                crate::voicegenie::VoiceGenieApiImpl,
-            >,
-            gate: crate::front::vendor::<crate::voicegenie::VoiceGenieApiImpl>(),
-        },
-        FaceSpec {
-            name: "leadterra",
-            dialect: Some(Dialect::Leadterra),
-            prefix: "",
-            document: include_str!("../../openapi/leadterra.json"),
-            api: campaign_api::leadterra::leadterra_api_mod::api_description::<
-                crate::leadterra::LeadterraApiImpl,
-            >,
-            gate: crate::front::vendor::<crate::leadterra::LeadterraApiImpl>(),
-        },
-        FaceSpec {
-            name: "leadlex",
-            dialect: Some(Dialect::Leadlex),
-            prefix: "/functions/v1/api-gateway",
-            document: include_str!("../../openapi/leadlex.json"),
-            api: campaign_api::leadlex::leadlex_api_mod::api_description::<
-                crate::leadlex::LeadlexApiImpl,
-            >,
-            gate: crate::front::vendor::<crate::leadlex::LeadlexApiImpl>(),
-        },
-        FaceSpec {
-            name: "woodpecker",
-            dialect: Some(Dialect::Woodpecker),
-            prefix: "/rest",
-            document: include_str!("../../openapi/woodpecker.json"),
-            api: campaign_api::woodpecker::woodpecker_api_mod::api_description::<
-                crate::woodpecker::WoodpeckerApiImpl,
-            >,
-            gate: crate::front::vendor::<crate::woodpecker::WoodpeckerApiImpl>(),
-        },
-    ]
-}
-
 /// Serves a face's own OpenAPI document.
 #[dropshot::endpoint { method = GET, path = "/openapi.json", unpublished = true }]
 async fn openapi_document(
@@ -257,7 +182,8 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
     } else {
         Clock::real()
     };
-    let engine = Engine::new(conn, clock.clone()).context("starting the engine")?;
+    let engine =
+        Engine::new(conn, clock.clone(), Arc::new(Registry)).context("starting the engine")?;
     if options.demo {
         crate::demo::load(&engine).context("loading the demo world")?;
     }
@@ -273,7 +199,7 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
     let mut faces = Vec::new();
     let mut servers = Vec::new();
     let mut fronts = Vec::new();
-    for (offset, spec) in face_specs().into_iter().enumerate() {
+    for (offset, spec) in FACES.iter().enumerate() {
         let port = if options.port == 0 {
             0
         } else {
@@ -305,8 +231,12 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
             .map_err(|e| anyhow::anyhow!("starting the {} server: {e}", spec.name))?;
         let routes = crate::front::Routes::from_document(spec.document, spec.prefix)
             .with_context(|| format!("reading the {} document's paths", spec.name))?;
-        let front =
-            crate::front::Front::new(Arc::new(context()), routes, spec.gate, server.local_addr());
+        let front = crate::front::Front::new(
+            Arc::new(context()),
+            routes,
+            (spec.gate)(),
+            server.local_addr(),
+        );
         fronts.push(tokio::spawn(crate::front::serve(listener, Arc::new(front))));
         faces.push(Face {
             name: spec.name,
@@ -328,7 +258,7 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
             }
         })
     });
-    tokio::spawn(crate::webhooks::run_worker(Arc::clone(&app)));
+    tokio::spawn(crate::delivery::run_worker(Arc::clone(&app)));
     Ok(Running {
         app,
         faces,

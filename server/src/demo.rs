@@ -2,12 +2,13 @@
 //! work against a fresh server with only the host changed. Loading is
 //! idempotent: an existing demo workspace is left as it is.
 
-use campaign_api::sandbox::{
-    ApiKeyCreate, CampaignSeed, CampaignSettings, Channel, Dialect, EngineStatus, ProspectSeed,
-    StepSeed, WorkspaceCreate,
+use campaign_api::sandbox::Dialect;
+use campaign_engine::{
+    ApiKeyCreate, CampaignSeed, CampaignSettings, Channel, EngineStatus, ProspectSeed, StepSeed,
+    WorkspaceCreate,
 };
 
-use crate::engine::{Engine, EngineError};
+use campaign_engine::{Engine, EngineError};
 
 /// Alta's demo token.
 pub const ALTA_TOKEN: &str = "alta_demo_token";
@@ -196,7 +197,7 @@ fn demo_workspace(
 ) -> Result<bool, EngineError> {
     let workspace = WorkspaceCreate {
         id: Some(id.into()),
-        dialect,
+        dialect: dialect.tag().to_string(),
         name: Some(format!("{dialect:?} demo workspace")),
         requires_approval: false,
     };

@@ -37,7 +37,7 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
 use crate::app::FaceContext;
-use crate::face::{FaceRules, find_key};
+use crate::faces::{FaceRules, find_key};
 
 /// The largest request body any face accepts, in bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;

@@ -13,9 +13,23 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 
-use crate::clock::Clock;
+use campaign_engine::Clock;
 
-type Limiter = RateLimiter<NotKeyed, InMemoryState, Clock, StateInformationMiddleware>;
+/// The sandbox clock as governor reads it, so rate limits follow virtual
+/// time.
+#[derive(Debug, Clone)]
+struct RateClock(Clock);
+
+impl governor::clock::Clock for RateClock {
+    type Instant = governor::nanos::Nanos;
+
+    fn now(&self) -> Self::Instant {
+        let ms = u64::try_from(self.0.now_ms()).unwrap_or(0);
+        governor::nanos::Nanos::from(ms.saturating_mul(1_000_000))
+    }
+}
+
+type Limiter = RateLimiter<NotKeyed, InMemoryState, RateClock, StateInformationMiddleware>;
 /// Live limiters by (scope, bucket), with the limit each was built for.
 type LimiterMap = HashMap<(String, &'static str), (Limit, Arc<Limiter>)>;
 /// Calendar-day counters by (scope, bucket): (day number, requests counted).
@@ -121,7 +135,7 @@ impl RateLimiters {
                 }
             }
             Err(not_until) => {
-                let wait = not_until.wait_time_from(self.clock.now());
+                let wait = not_until.wait_time_from(RateClock(self.clock.clone()).now());
                 Decision {
                     allowed: false,
                     limit: limit.requests,
@@ -184,14 +198,14 @@ impl RateLimiters {
         let quota = Quota::with_period(period.max(Duration::from_nanos(1)))
             .expect("period is non-zero")
             .allow_burst(burst);
-        RateLimiter::direct_with_clock(quota, self.clock.clone()).with_middleware()
+        RateLimiter::direct_with_clock(quota, RateClock(self.clock.clone())).with_middleware()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::VIRTUAL_EPOCH_MS;
+    use campaign_engine::VIRTUAL_EPOCH_MS;
 
     #[test]
     fn exhausts_then_recovers_on_the_virtual_clock() {

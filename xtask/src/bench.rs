@@ -30,9 +30,9 @@ const CAMPAIGNS: usize = 16;
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let root = crate::project_root();
     if !args.http_only {
-        eprintln!("==> engine benchmarks (cargo bench -p campaignd --bench engine)");
+        eprintln!("==> engine benchmarks (cargo bench -p campaign-engine --bench engine)");
         let status = Command::new(crate::cargo())
-            .args(["bench", "-p", "campaignd", "--bench", "engine"])
+            .args(["bench", "-p", "campaign-engine", "--bench", "engine"])
             .current_dir(&root)
             .status()?;
         if !status.success() {

@@ -26,6 +26,34 @@ pub enum Dialect {
     Woodpecker,
 }
 
+impl Dialect {
+    /// Every dialect, in port order.
+    pub const ALL: [Dialect; 5] = [
+        Dialect::Alta,
+        Dialect::Voicegenie,
+        Dialect::Leadterra,
+        Dialect::Leadlex,
+        Dialect::Woodpecker,
+    ];
+
+    /// The tag the engine stores for a workspace of this dialect (its wire
+    /// name).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Dialect::Alta => "alta",
+            Dialect::Voicegenie => "voicegenie",
+            Dialect::Leadterra => "leadterra",
+            Dialect::Leadlex => "leadlex",
+            Dialect::Woodpecker => "woodpecker",
+        }
+    }
+
+    /// The dialect of a stored tag.
+    pub fn from_tag(tag: &str) -> Option<Dialect> {
+        Dialect::ALL.into_iter().find(|d| d.tag() == tag)
+    }
+}
+
 /// The engine's campaign states; each face maps its vendor's statuses onto
 /// these in one table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

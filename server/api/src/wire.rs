@@ -262,6 +262,12 @@ impl Iso8601 {
     }
 }
 
+impl From<DateTime<Utc>> for Iso8601 {
+    fn from(time: DateTime<Utc>) -> Self {
+        Iso8601(time)
+    }
+}
+
 impl Serialize for Iso8601 {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.0.to_rfc3339_opts(SecondsFormat::Secs, true))

@@ -6,25 +6,37 @@ use campaign_api::leadterra::{
     LeadterraError, LeadterraResult, PauseResult, SequenceStep, StartResult, Webhook,
     WebhookCreate, WebhookCreated,
 };
-use campaign_api::sandbox::{
-    CampaignSeed, CampaignView, Channel, EngineStatus, ProspectSeed, StepSeed,
-};
 use campaign_api::wire::{Iso8601, JsonInput, Reply};
+use campaign_engine::{
+    CampaignSeed, CampaignView, Channel, EngineStatus, ProspectSeed, ProspectState, StepSeed,
+};
 use dropshot::{NoHeaders, Path, RequestContext};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::{App, FaceContext};
-use crate::engine::{EngineError, KeyRecord, StartOptions};
-use crate::face::{self, FaceRules, KeyRefusal};
+use crate::faces::{self as face, FaceRules, KeyRefusal};
 use crate::ratelimit::{Decision, Limit};
+use campaign_engine::{EngineError, KeyRecord, StartOptions};
+
+pub mod webhooks;
 
 /// Delay between sequence steps (Leadterra documents none).
 const STEP_DELAY_SECONDS: u64 = 2 * 86_400;
 
 /// The Leadterra API implementation.
 pub enum LeadterraApiImpl {}
+
+/// Leadterra's ids (`camp_...`) and webhooks.
+pub static RULES: crate::registry::DialectRules = crate::registry::DialectRules {
+    label: "Leadterra",
+    ids: campaign_engine::IdScheme {
+        campaigns: campaign_engine::CampaignIds::Prefixed("camp_"),
+        prospects: campaign_engine::ProspectIds::Text,
+    },
+    webhooks: Some(&webhooks::WEBHOOKS),
+};
 
 /// A Leadterra error answer.
 pub type Failure = LeadterraError;
@@ -164,7 +176,8 @@ fn pause_result(view: &CampaignView) -> PauseResult {
         status: status_name(view.status).into(),
         paused_at: view
             .paused_at
-            .filter(|_| view.status != EngineStatus::Draft),
+            .filter(|_| view.status != EngineStatus::Draft)
+            .map(Iso8601),
     }
 }
 
@@ -224,7 +237,7 @@ impl LeadterraApi for LeadterraApiImpl {
             Ok(StartResult {
                 id: view.id,
                 status: status_name(view.status).into(),
-                started_at: view.started_at.unwrap_or(view.updated_at),
+                started_at: view.started_at.unwrap_or(view.updated_at).into(),
             })
         })
         .await
@@ -277,7 +290,7 @@ impl LeadterraApi for LeadterraApiImpl {
                         body_html: s.body.unwrap_or_default(),
                     })
                     .collect(),
-                created_at: view.created_at,
+                created_at: view.created_at.into(),
             })
         })
         .await
@@ -334,10 +347,7 @@ impl LeadterraApi for LeadterraApiImpl {
                 .campaign_prospects(None, &view.id)
                 .map_err(engine_failure)?;
             let count = |state| prospects.iter().filter(|p| p.status == state).count() as u64;
-            let (bounced, replied) = (
-                count(campaign_api::sandbox::ProspectState::Bounced),
-                count(campaign_api::sandbox::ProspectState::Replied),
-            );
+            let (bounced, replied) = (count(ProspectState::Bounced), count(ProspectState::Replied));
             let counters = &view.counters;
             let rate = |n: u64| {
                 if counters.delivered == 0 {

@@ -13,11 +13,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use campaign_api::sandbox::{
-    CampaignSeed, CampaignSettings, Channel, Dialect, EngineStatus, ProspectSeed, ProspectState,
-    SendQuery, SendState, SendView, StepSeed, WorkspaceCreate,
+use campaign_engine::{
+    CampaignIds, CampaignSeed, CampaignSettings, Channel, Engine, EngineStatus, IdScheme,
+    ProspectIds, ProspectSeed, ProspectState, SendQuery, SendState, SendView, StartOptions,
+    StepSeed, Uniform, WorkspaceCreate, in_memory_virtual,
 };
-use campaignd::engine::{Engine, StartOptions, in_memory_virtual};
 use proptest::prelude::*;
 
 const WS: &str = "ws";
@@ -33,11 +33,14 @@ const EMAIL_SECS: u64 = 30;
 const CALL_SECS: u64 = 60;
 
 fn world() -> Engine {
-    let engine = in_memory_virtual();
+    let engine = in_memory_virtual(Arc::new(Uniform(IdScheme {
+        campaigns: CampaignIds::Prefixed("camp_"),
+        prospects: ProspectIds::Text,
+    })));
     engine
         .create_workspace(&WorkspaceCreate {
             id: Some(WS.into()),
-            dialect: Dialect::Leadterra,
+            dialect: "leadterra".into(),
             name: None,
             requires_approval: false,
         })
@@ -98,8 +101,8 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn ms(t: &campaign_api::wire::Iso8601) -> i64 {
-    t.0.timestamp_millis()
+fn ms(t: &campaign_engine::Time) -> i64 {
+    t.timestamp_millis()
 }
 
 /// Half-open intervals `[from, to)` during which something was paused

@@ -1,4 +1,4 @@
-//! Engine benchmarks (`cargo bench -p campaignd --bench engine`, or
+//! Engine benchmarks (`cargo bench -p campaign-engine --bench engine`, or
 //! `cargo xtask bench` for these and the HTTP figures):
 //!
 //! 1. pause latency with 10 vs 1,000,000 queued sends (goal: ratio <= 1.5);
@@ -11,22 +11,31 @@
 
 use std::time::{Duration, Instant};
 
-use campaign_api::sandbox::{
-    CampaignSeed, Channel, Dialect, EngineStatus, ProspectSeed, StepSeed, WorkspaceCreate,
+use std::sync::Arc;
+
+use campaign_engine::{
+    CampaignIds, CampaignSeed, Channel, Clock, Engine, EngineStatus, IdScheme, ProspectIds,
+    ProspectSeed, StartOptions, StepSeed, Uniform, VIRTUAL_EPOCH_MS, WorkspaceCreate, store,
 };
-use campaignd::clock::{Clock, VIRTUAL_EPOCH_MS};
-use campaignd::engine::{Engine, StartOptions};
-use campaignd::store;
 
 fn engine(name: &str) -> (Engine, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("campaignd-bench-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let conn = store::open(store::Location::Dir(&dir)).unwrap();
-    let engine = Engine::new(conn, Clock::virtual_at(VIRTUAL_EPOCH_MS)).unwrap();
+    let ids = IdScheme {
+        campaigns: CampaignIds::Prefixed("camp_"),
+        prospects: ProspectIds::Text,
+    };
+    let engine = Engine::new(
+        conn,
+        Clock::virtual_at(VIRTUAL_EPOCH_MS),
+        Arc::new(Uniform(ids)),
+    )
+    .unwrap();
     engine
         .create_workspace(&WorkspaceCreate {
             id: Some("bench".into()),
-            dialect: Dialect::Leadterra,
+            dialect: "leadterra".into(),
             name: None,
             requires_approval: false,
         })

@@ -3,22 +3,20 @@
 
 use std::time::Duration;
 
-use campaign_api::sandbox::{
-    CampaignSeed, CampaignView, Channel, EngineStatus, ProspectSeed, StepSeed,
-};
 use campaign_api::wire::{EmptyReply, JsonInput, Reply};
 use campaign_api::woodpecker::{
     Campaign, CampaignCreate, CampaignPath, ErrorBody, WoodpeckerApi, WoodpeckerEmpty,
     WoodpeckerResult,
 };
+use campaign_engine::{CampaignSeed, CampaignView, Channel, EngineStatus, ProspectSeed, StepSeed};
 use dropshot::{NoHeaders, Path, RequestContext};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde_json::Value;
 
 use crate::app::{App, FaceContext};
-use crate::engine::{EngineError, KeyRecord, StartOptions};
-use crate::face::{self, FaceRules, KeyRefusal};
+use crate::faces::{self as face, FaceRules, KeyRefusal};
 use crate::ratelimit::{Decision, Limit};
+use campaign_engine::{EngineError, KeyRecord, StartOptions};
 
 /// Requests that may wait for a key's turn.
 const MAX_WAITING: usize = 6;
@@ -27,6 +25,22 @@ const MAX_WAIT: Duration = Duration::from_secs(15);
 
 /// The Woodpecker API implementation.
 pub enum WoodpeckerApiImpl {}
+
+/// The largest Woodpecker campaign id (integers JavaScript clients hold).
+pub const MAX_CAMPAIGN_ID: u64 = (1 << 53) - 1;
+
+/// Woodpecker's ids: campaigns are integers counting up from 100001.
+pub static RULES: crate::registry::DialectRules = crate::registry::DialectRules {
+    label: "Woodpecker",
+    ids: campaign_engine::IdScheme {
+        campaigns: campaign_engine::CampaignIds::Sequential {
+            floor: 100_000,
+            max: MAX_CAMPAIGN_ID,
+        },
+        prospects: campaign_engine::ProspectIds::Text,
+    },
+    webhooks: None,
+};
 
 /// A Woodpecker error: status and one of the three documented bodies. The
 /// `{title, status, detail, timestamp}` shape is stamped when answered.
@@ -200,7 +214,7 @@ fn campaign_wire(view: &CampaignView) -> Result<Campaign, Failure> {
             .map_err(|_| Failure::Unknown("get campaign"))?,
         name: view.name.clone(),
         status: status_name(view.status).into(),
-        created: view.created_at,
+        created: view.created_at.into(),
         prospects: view.prospect_count,
         steps: view.steps.len() as u64,
     })

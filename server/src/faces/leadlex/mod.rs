@@ -7,20 +7,32 @@ use campaign_api::leadlex::{
     IdPath, LeadlexApi, LeadlexError, LeadlexResult, PageMeta, PageParams, PauseData,
     PauseResponse, PausedCampaign, RateLimitHeaders, StartData, StartResponse,
 };
-use campaign_api::sandbox::{CampaignView, EngineStatus, ProspectState, RateTier};
-use campaign_api::wire::{JsonInput, Reply};
+use campaign_api::wire::{Iso8601, JsonInput, Reply};
+use campaign_engine::{CampaignView, EngineStatus, ProspectState};
 use dropshot::{Path, Query, RequestContext};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::app::{App, FaceContext};
-use crate::engine::{EngineError, KeyRecord, StartOptions};
-use crate::face::{self, FaceRules, KeyRefusal};
+use crate::faces::{self as face, FaceRules, KeyRefusal};
 use crate::ratelimit::{Decision, Limit};
+use campaign_engine::{EngineError, KeyRecord, StartOptions};
+
+pub mod webhooks;
 
 /// The Leadlex API implementation.
 pub enum LeadlexApiImpl {}
+
+/// Leadlex's ids (`cmp_...`) and webhooks.
+pub static RULES: crate::registry::DialectRules = crate::registry::DialectRules {
+    label: "Leadlex",
+    ids: campaign_engine::IdScheme {
+        campaigns: campaign_engine::CampaignIds::Prefixed("cmp_"),
+        prospects: campaign_engine::ProspectIds::Text,
+    },
+    webhooks: Some(&webhooks::WEBHOOKS),
+};
 
 /// A Leadlex error answer.
 pub type Failure = LeadlexError;
@@ -67,12 +79,13 @@ fn engine_failure(error: EngineError) -> Failure {
     }
 }
 
-/// Requests per minute and per UTC day of each tier.
-fn tier_limits(tier: RateTier) -> (u32, u32) {
+/// Requests per minute and per UTC day of a key's tier (stored as the
+/// sandbox API's `rateTier`): starter (the default), pro or org.
+fn tier_limits(tier: Option<&str>) -> (u32, u32) {
     match tier {
-        RateTier::Starter => (10, 100),
-        RateTier::Pro => (50, 1_000),
-        RateTier::Org => (200, 10_000),
+        Some("pro") => (50, 1_000),
+        Some("org") => (200, 10_000),
+        _ => (10, 100),
     }
 }
 
@@ -121,7 +134,7 @@ impl FaceRules for LeadlexApiImpl {
     }
 
     fn limits(caller: &KeyRecord, _: Option<&'static str>) -> Vec<(&'static str, Limit)> {
-        let (minute, day) = tier_limits(caller.tier.unwrap_or(RateTier::Starter));
+        let (minute, day) = tier_limits(caller.tier.as_deref());
         let overrides = &caller.workspace.rate_limits;
         vec![
             (
@@ -164,7 +177,7 @@ async fn serve<T: Serialize>(
     face::serve_json::<LeadlexApiImpl, T, _>(rqctx, None, handler).await
 }
 
-fn status_name(status: EngineStatus) -> &'static str {
+pub(crate) fn status_name(status: EngineStatus) -> &'static str {
     match status {
         EngineStatus::Draft => "draft",
         EngineStatus::Active => "active",
@@ -182,11 +195,12 @@ fn campaign_wire(view: &CampaignView) -> Campaign {
         status: status_name(view.status).into(),
         contact_count: view.prospect_count,
         step_count: view.steps.len() as u64,
-        created_at: view.created_at,
-        updated_at: view.updated_at,
+        created_at: view.created_at.into(),
+        updated_at: view.updated_at.into(),
         paused_at: view
             .paused_at
-            .filter(|_| view.status == EngineStatus::Paused),
+            .filter(|_| view.status == EngineStatus::Paused)
+            .map(Iso8601),
     }
 }
 
@@ -239,7 +253,7 @@ impl LeadlexApi for LeadlexApiImpl {
                     campaign: PausedCampaign {
                         id,
                         status: "paused".into(),
-                        paused_at,
+                        paused_at: paused_at.into(),
                     },
                 },
             })
@@ -360,8 +374,8 @@ impl LeadlexApi for LeadlexApiImpl {
                     }
                     .into(),
                     current_step: p.position + 1,
-                    added_at: p.created_at,
-                    last_sent_at: p.last_sent_at,
+                    added_at: p.created_at.into(),
+                    last_sent_at: p.last_sent_at.map(Iso8601),
                 })
                 .collect();
             Ok(ContactListResponse {

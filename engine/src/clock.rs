@@ -5,7 +5,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use campaign_api::sandbox::ClockMode;
+/// Whether the clock follows the wall clock or moves only when told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockMode {
+    /// The wall clock.
+    Real,
+    /// Moves only when advanced.
+    Virtual,
+}
 
 /// Where a fresh virtual clock starts: 2026-01-05T09:00:00Z (a Monday
 /// morning), so that tests and snapshots are deterministic.
@@ -63,16 +70,6 @@ impl Clock {
         if self.mode == ClockMode::Virtual {
             self.virtual_now.store(VIRTUAL_EPOCH_MS, Ordering::SeqCst);
         }
-    }
-}
-
-/// governor reads the sandbox clock, so rate limits follow virtual time.
-impl governor::clock::Clock for Clock {
-    type Instant = governor::nanos::Nanos;
-
-    fn now(&self) -> Self::Instant {
-        let ms = u64::try_from(self.now_ms()).unwrap_or(0);
-        governor::nanos::Nanos::from(ms.saturating_mul(1_000_000))
     }
 }
 

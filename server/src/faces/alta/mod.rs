@@ -8,18 +8,18 @@ use campaign_api::alta::{
     ProspectListParams, ProspectObjectType, ProspectPage, ProspectPath, ProspectStatus,
     ProspectsAdd, ProspectsAdded, RateLimitHeaders, ResumeCampaignBody,
 };
-use campaign_api::sandbox::{
+use campaign_api::wire::{BodyProblem, Iso8601, JsonInput, Reply};
+use campaign_engine::{
     CampaignSeed, CampaignView, EngineStatus, ProspectSeed, ProspectState, ProspectView,
 };
-use campaign_api::wire::{BodyProblem, JsonInput, Reply};
 use dropshot::{Path, Query, RequestContext};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde::Serialize;
 
 use crate::app::{App, FaceContext};
-use crate::engine::{EngineError, KeyRecord, Page, PageFrom, StartOptions};
-use crate::face::{self, FaceRules, KeyRefusal};
+use crate::faces::{self as face, FaceRules, KeyRefusal};
 use crate::ratelimit::{Decision, Limit};
+use campaign_engine::{EngineError, KeyRecord, Page, PageFrom, StartOptions};
 
 /// Requests per minute per account (all tokens of the account share it).
 const ACCOUNT_LIMIT: u32 = 100;
@@ -30,6 +30,16 @@ const MAX_PROSPECTS_PER_REQUEST: usize = 20;
 
 /// The Alta API implementation.
 pub enum AltaApiImpl {}
+
+/// Alta's ids: campaigns and prospects are UUIDs.
+pub static RULES: crate::registry::DialectRules = crate::registry::DialectRules {
+    label: "Alta",
+    ids: campaign_engine::IdScheme {
+        campaigns: campaign_engine::CampaignIds::Uuid,
+        prospects: campaign_engine::ProspectIds::Uuid,
+    },
+    webhooks: None,
+};
 
 /// An Alta error answer: status, error type and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,13 +234,13 @@ fn campaign_wire(view: &CampaignView) -> Result<Campaign, Failure> {
     Ok(Campaign {
         id: uuid::Uuid::try_parse(&view.id).map_err(|_| Failure::internal())?,
         object_type: CampaignObjectType::Campaign,
-        created_at: view.created_at,
-        updated_at: view.updated_at,
+        created_at: view.created_at.into(),
+        updated_at: view.updated_at.into(),
         name: view.name.clone(),
         description: view.description.clone(),
         status: alta_status(view.status),
         is_archived: view.is_archived,
-        launched_at: view.launched_at,
+        launched_at: view.launched_at.map(Iso8601),
     })
 }
 
@@ -253,8 +263,8 @@ fn prospect_wire(view: &ProspectView) -> Result<Prospect, Failure> {
             ProspectState::Replied => ProspectStatus::Replied,
         },
         current_step: view.position,
-        created_at: view.created_at,
-        updated_at: view.updated_at,
+        created_at: view.created_at.into(),
+        updated_at: view.updated_at.into(),
     })
 }
 

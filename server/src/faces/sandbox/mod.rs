@@ -4,8 +4,8 @@
 use campaign_api::sandbox::{
     ApiKey, ApiKeyCreate, CampaignIdPath, CampaignSeed, CampaignView, ClockAdvance, ClockView,
     DeliveryPath, DeliveryQuery, DeliveryView, FaultCreate, FaultView, Listing, ProspectIdPath,
-    ProspectState, ProspectView, RateLimits, SandboxApi, SendQuery, SendView, SinkAnswer, SinkPath,
-    SinkRequest, WebhookSubscribe, WebhookView, Workspace, WorkspaceCreate, WorkspacePath,
+    ProspectView, RateLimits, SandboxApi, SendQuery, SendView, SinkAnswer, SinkPath, SinkRequest,
+    WebhookSubscribe, WebhookView, Workspace, WorkspaceCreate, WorkspacePath,
 };
 use campaign_api::wire::{EmptyReply, Iso8601, JsonInput, Reply};
 use dropshot::{
@@ -14,8 +14,11 @@ use dropshot::{
 };
 use serde::de::DeserializeOwned;
 
+use campaign_engine::{EngineError, ProspectState};
+
 use crate::app::FaceContext;
-use crate::engine::EngineError;
+
+pub mod map;
 
 /// The sandbox API implementation.
 pub enum SandboxApiImpl {}
@@ -57,11 +60,11 @@ fn http_error(error: EngineError) -> HttpError {
 }
 
 /// The engine behind a request.
-fn engine(rqctx: &RequestContext<FaceContext>) -> &crate::engine::Engine {
+fn engine(rqctx: &RequestContext<FaceContext>) -> &campaign_engine::Engine {
     &rqctx.context().app.engine
 }
 
-fn webhook_view(record: crate::engine::WebhookRecord) -> WebhookView {
+fn webhook_view(record: campaign_engine::WebhookRecord) -> WebhookView {
     WebhookView {
         id: record.id,
         workspace_id: record.workspace_id,
@@ -75,7 +78,7 @@ fn webhook_view(record: crate::engine::WebhookRecord) -> WebhookView {
 fn clock_view(cx: &FaceContext) -> ClockView {
     let clock = cx.app.engine.clock();
     ClockView {
-        mode: clock.mode(),
+        mode: map::clock_mode(clock.mode()),
         now: Iso8601::from_millis(clock.now_ms()),
     }
 }
@@ -98,17 +101,20 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         body: JsonInput<WorkspaceCreate>,
     ) -> Result<HttpResponseCreated<Workspace>, HttpError> {
+        let input = json_body(&body, r#"{"id": "acme", "dialect": "alta"}"#)?;
         let workspace = engine(&rqctx)
-            .create_workspace(&json_body(&body, r#"{"id": "acme", "dialect": "alta"}"#)?)
+            .create_workspace(&map::workspace_create(input))
             .map_err(http_error)?;
-        Ok(HttpResponseCreated(workspace))
+        Ok(HttpResponseCreated(map::workspace(workspace)))
     }
 
     async fn list_workspaces(
         rqctx: RequestContext<FaceContext>,
     ) -> Result<HttpResponseOk<Listing<Workspace>>, HttpError> {
         let items = engine(&rqctx).list_workspaces().map_err(http_error)?;
-        Ok(HttpResponseOk(Listing { items }))
+        Ok(HttpResponseOk(Listing {
+            items: items.into_iter().map(map::workspace).collect(),
+        }))
     }
 
     async fn set_rate_limits(
@@ -133,10 +139,10 @@ impl SandboxApi for SandboxApiImpl {
         }
         let workspace = app
             .engine
-            .set_rate_limits(&id, &limits)
+            .set_rate_limits(&id, &map::rate_limits(limits))
             .map_err(http_error)?;
         app.limits.forget_workspace(&id);
-        Ok(HttpResponseOk(workspace))
+        Ok(HttpResponseOk(map::workspace(workspace)))
     }
 
     async fn create_api_key(
@@ -144,14 +150,18 @@ impl SandboxApi for SandboxApiImpl {
         path: Path<WorkspacePath>,
         body: JsonInput<ApiKeyCreate>,
     ) -> Result<HttpResponseCreated<ApiKey>, HttpError> {
-        let key = engine(&rqctx)
-            .create_api_key(
-                &path.into_inner().workspace_id,
-                &json_body(&body, r#"{"key": "my_token"}"#)?,
-                false,
-            )
+        let workspace_id = path.into_inner().workspace_id;
+        let input = json_body(&body, r#"{"key": "my_token"}"#)?;
+        engine(&rqctx)
+            .create_api_key(&workspace_id, &map::api_key_create(&input), false)
             .map_err(http_error)?;
-        Ok(HttpResponseCreated(key))
+        Ok(HttpResponseCreated(ApiKey {
+            key: input.key,
+            workspace_id,
+            scopes: input.scopes,
+            expires_at: input.expires_at,
+            rate_tier: input.rate_tier,
+        }))
     }
 
     async fn create_campaign(
@@ -159,10 +169,14 @@ impl SandboxApi for SandboxApiImpl {
         path: Path<WorkspacePath>,
         body: JsonInput<CampaignSeed>,
     ) -> Result<HttpResponseCreated<CampaignView>, HttpError> {
+        let seed = json_body(
+            &body,
+            r#"{"name": "Outbound", "steps": [{"channel": "email", "delaySeconds": 60}], "prospects": [{"email": "ada@example.com"}]}"#,
+        )?;
         let campaign = engine(&rqctx)
-            .create_campaign(&path.into_inner().workspace_id, &json_body(&body, r#"{"name": "Outbound", "steps": [{"channel": "email", "delaySeconds": 60}], "prospects": [{"email": "ada@example.com"}]}"#)?)
+            .create_campaign(&path.into_inner().workspace_id, &map::campaign_seed(seed))
             .map_err(http_error)?;
-        Ok(HttpResponseCreated(campaign))
+        Ok(HttpResponseCreated(map::campaign(campaign)))
     }
 
     async fn get_campaign(
@@ -172,7 +186,7 @@ impl SandboxApi for SandboxApiImpl {
         let campaign = engine(&rqctx)
             .campaign(None, &path.into_inner().campaign_id)
             .map_err(http_error)?;
-        Ok(HttpResponseOk(campaign))
+        Ok(HttpResponseOk(map::campaign(campaign)))
     }
 
     async fn list_campaign_prospects(
@@ -182,7 +196,9 @@ impl SandboxApi for SandboxApiImpl {
         let items = engine(&rqctx)
             .campaign_prospects(None, &path.into_inner().campaign_id)
             .map_err(http_error)?;
-        Ok(HttpResponseOk(Listing { items }))
+        Ok(HttpResponseOk(Listing {
+            items: items.into_iter().map(map::prospect).collect(),
+        }))
     }
 
     async fn approve_campaign(
@@ -192,7 +208,7 @@ impl SandboxApi for SandboxApiImpl {
         let campaign = engine(&rqctx)
             .approve(&path.into_inner().campaign_id)
             .map_err(http_error)?;
-        Ok(HttpResponseOk(campaign))
+        Ok(HttpResponseOk(map::campaign(campaign)))
     }
 
     async fn bounce_prospect(
@@ -203,7 +219,7 @@ impl SandboxApi for SandboxApiImpl {
         let prospect = engine(&rqctx)
             .record_outcome(&id, ProspectState::Bounced)
             .map_err(http_error)?;
-        Ok(HttpResponseOk(prospect))
+        Ok(HttpResponseOk(map::prospect(prospect)))
     }
 
     async fn reply_prospect(
@@ -214,7 +230,7 @@ impl SandboxApi for SandboxApiImpl {
         let prospect = engine(&rqctx)
             .record_outcome(&id, ProspectState::Replied)
             .map_err(http_error)?;
-        Ok(HttpResponseOk(prospect))
+        Ok(HttpResponseOk(map::prospect(prospect)))
     }
 
     async fn launch_campaign(
@@ -224,7 +240,7 @@ impl SandboxApi for SandboxApiImpl {
         let campaign = engine(&rqctx)
             .launch(None, &path.into_inner().campaign_id)
             .map_err(http_error)?;
-        Ok(HttpResponseOk(campaign))
+        Ok(HttpResponseOk(map::campaign(campaign)))
     }
 
     async fn list_sends(
@@ -232,9 +248,11 @@ impl SandboxApi for SandboxApiImpl {
         query: Query<SendQuery>,
     ) -> Result<HttpResponseOk<Listing<SendView>>, HttpError> {
         let items = engine(&rqctx)
-            .list_sends(&query.into_inner())
+            .list_sends(&map::send_query(query.into_inner()))
             .map_err(http_error)?;
-        Ok(HttpResponseOk(Listing { items }))
+        Ok(HttpResponseOk(Listing {
+            items: items.into_iter().map(map::send).collect(),
+        }))
     }
 
     async fn get_clock(
@@ -299,9 +317,11 @@ impl SandboxApi for SandboxApiImpl {
         query: Query<DeliveryQuery>,
     ) -> Result<HttpResponseOk<Listing<DeliveryView>>, HttpError> {
         let items = engine(&rqctx)
-            .list_deliveries(&query.into_inner())
+            .list_deliveries(&map::delivery_query(query.into_inner()))
             .map_err(http_error)?;
-        Ok(HttpResponseOk(Listing { items }))
+        Ok(HttpResponseOk(Listing {
+            items: items.into_iter().map(map::delivery).collect(),
+        }))
     }
 
     async fn redeliver_delivery(
@@ -313,7 +333,7 @@ impl SandboxApi for SandboxApiImpl {
             EngineError::Invalid(message) => HttpError::for_not_found(None, message),
             other => http_error(other),
         })?;
-        Ok(HttpResponseOk(delivery))
+        Ok(HttpResponseOk(map::delivery(delivery)))
     }
 
     async fn receive_into_sink(

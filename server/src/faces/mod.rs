@@ -1,13 +1,23 @@
-//! What every vendor face does the same way: injected faults, reading
-//! credentials, and finding the caller's key. Each face keeps only its
-//! vendor's rules and shapes.
+//! The faces: one folder per API, each a thin translator between its
+//! vendor's wire and the engine (its routes, auth and errors, wire mapping
+//! and webhook payloads). This module is what every vendor face does the
+//! same way: injected faults, reading credentials, finding the caller's
+//! key, and the request pipeline ([`serve`]) its [`FaceRules`] plug into.
+
+pub mod alta;
+pub mod leadlex;
+pub mod leadterra;
+pub mod sandbox;
+pub mod voicegenie;
+pub mod woodpecker;
 
 use campaign_api::wire::{EmptyReply, Reply};
 use dropshot::RequestContext;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
+use campaign_engine::KeyRecord;
+
 use crate::app::{App, FaceContext};
-use crate::engine::KeyRecord;
 use crate::faults::FaultAction;
 use crate::ratelimit::{Decision, Limit};
 
@@ -68,7 +78,9 @@ pub fn find_key(cx: &FaceContext, key: Option<&str>) -> Result<KeyRecord, KeyRef
         .find_key(key)
         .map_err(|_| KeyRefusal::Invalid)?
         .ok_or(KeyRefusal::Invalid)?;
-    if Some(record.workspace.dialect) != cx.dialect || (record.demo && !cx.app.demo) {
+    if cx.dialect.map(|d| d.tag()) != Some(record.workspace.dialect.as_str())
+        || (record.demo && !cx.app.demo)
+    {
         return Err(KeyRefusal::Invalid);
     }
     if record

@@ -1,9 +1,6 @@
 //! The VoiceGenie face: calls as the channel, phone numbers as contacts,
 //! `x-api-key` auth and the `{success, data, message}` envelope.
 
-use campaign_api::sandbox::{
-    CampaignSeed, CampaignSettings, CampaignView, Channel, EngineStatus, ProspectSeed, StepSeed,
-};
 use campaign_api::voicegenie::{
     Campaign, CampaignIdPath, CampaignList, CampaignListResponse, CampaignResponse, CampaignUpload,
     DeleteData, DeleteResponse, ErrorBody, ErrorDetails, IdPath, ListParams, Pagination, PauseData,
@@ -11,14 +8,17 @@ use campaign_api::voicegenie::{
     VoiceGenieApi, VoiceGenieResult, XRateLimitHeaders,
 };
 use campaign_api::wire::{Iso8601, JsonInput, Reply};
+use campaign_engine::{
+    CampaignSeed, CampaignSettings, CampaignView, Channel, EngineStatus, ProspectSeed, StepSeed,
+};
 use dropshot::{Path, Query, RequestContext};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde::Serialize;
 
 use crate::app::{App, FaceContext};
-use crate::engine::{EngineError, KeyRecord, StartOptions};
-use crate::face::{self, FaceRules, KeyRefusal};
+use crate::faces::{self as face, FaceRules, KeyRefusal};
 use crate::ratelimit::{Decision, Limit};
+use campaign_engine::{EngineError, KeyRecord, StartOptions};
 
 /// Requests per minute on the free plan, the sandbox default.
 const REQUESTS_PER_MINUTE: u32 = 60;
@@ -27,6 +27,16 @@ const CALL_SECONDS: u64 = 180;
 
 /// The VoiceGenie API implementation.
 pub enum VoiceGenieApiImpl {}
+
+/// VoiceGenie's ids: campaigns are UUIDs; contacts are any text.
+pub static RULES: crate::registry::DialectRules = crate::registry::DialectRules {
+    label: "Voicegenie",
+    ids: campaign_engine::IdScheme {
+        campaigns: campaign_engine::CampaignIds::Uuid,
+        prospects: campaign_engine::ProspectIds::Text,
+    },
+    webhooks: None,
+};
 
 /// A VoiceGenie error answer.
 #[derive(Debug, Clone)]
@@ -175,8 +185,8 @@ fn campaign_wire(app: &App, view: &CampaignView) -> Result<Campaign, Failure> {
         total_count: view.prospect_count,
         completed_count: view.counters.delivered,
         failed_count: view.counters.failed,
-        created_at: view.created_at,
-        updated_at: view.updated_at,
+        created_at: view.created_at.into(),
+        updated_at: view.updated_at.into(),
     })
 }
 
@@ -203,7 +213,7 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
                 data: PauseData {
                     campaign_id: id,
                     status: "paused".into(),
-                    paused_at,
+                    paused_at: paused_at.into(),
                     active_calls: outcome.in_flight,
                 },
                 message: "Campaign paused successfully. Active calls will complete normally."
@@ -273,7 +283,7 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
                 data: StartData {
                     campaign_id: id,
                     status: "running".into(),
-                    started_at,
+                    started_at: started_at.into(),
                 },
                 message: "Campaign started successfully".into(),
             })
@@ -438,7 +448,7 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
                     ..CampaignSettings::default()
                 }),
                 script_id: upload.script_id,
-                scheduled_at,
+                scheduled_at: scheduled_at.map(|t| t.0),
             };
             let view = app
                 .engine

@@ -1,0 +1,362 @@
+//! The engine value and its one way of changing state: every command runs
+//! as a savepoint of a group-committed SQLite transaction, under one lock,
+//! after dispatching whatever the clock has made due.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::campaigns::MAX_TIME_MS;
+use crate::clock::{Clock, VIRTUAL_EPOCH_MS};
+use crate::dialect::Dialects;
+use crate::dispatch::{campaign_next_due, dispatch_until};
+use crate::error::{EngineError, EngineResult};
+use crate::outbox::{self, DomainEvent};
+use crate::store;
+use crate::types::KeyRecord;
+
+/// The error of a command whose batch failed to commit.
+fn batch_failed() -> EngineError {
+    EngineError::Storage(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+        Some("the batch holding this change failed to commit".into()),
+    ))
+}
+
+/// Runs a command in a savepoint of the open transaction: on error the
+/// command (and the dispatch run before it) rolls back alone.
+fn run_savepoint<T>(
+    state: &mut State,
+    clock: &Clock,
+    hooks: Option<&dyn Dialects>,
+    rearm: Rearm<'_>,
+    command: impl FnOnce(&Connection, i64) -> EngineResult<T>,
+) -> EngineResult<T> {
+    let now = clock.now_ms();
+    let (dispatched_before, next_before) = (state.dispatched_to_ms, state.next_event_ms);
+    let conn = &state.conn;
+    exec(conn, "SAVEPOINT command", [])?;
+    let outcome = (|| {
+        let mut next = next_before;
+        if now >= next {
+            next = dispatch_until(conn, dispatched_before, now, hooks)?;
+        }
+        let dispatched = dispatched_before.max(now);
+        let result = command(conn, now)?;
+        let due = match rearm {
+            Rearm::Nothing => i64::MAX,
+            Rearm::Campaign(id) => campaign_next_due(conn, id)?,
+            Rearm::Everything => i64::MIN,
+        };
+        if due <= now {
+            next = dispatch_until(conn, dispatched, now, hooks)?;
+        } else {
+            next = next.min(due);
+        }
+        Ok((result, dispatched, next))
+    })();
+    match outcome {
+        Ok((result, dispatched, next)) => {
+            exec(conn, "RELEASE command", [])?;
+            state.dispatched_to_ms = dispatched;
+            state.next_event_ms = next;
+            Ok(result)
+        }
+        Err(error) => {
+            // The dispatch ran inside the savepoint too: redo it next time.
+            state.next_event_ms = i64::MIN;
+            let _ = exec(conn, "ROLLBACK TO command", []);
+            let _ = exec(conn, "RELEASE command", []);
+            Err(error)
+        }
+    }
+}
+
+/// What a command may have made due.
+#[derive(Clone, Copy)]
+enum Rearm<'a> {
+    /// Nothing new.
+    Nothing,
+    /// Sends of this campaign.
+    Campaign(&'a str),
+    /// Anything.
+    Everything,
+}
+
+pub(crate) struct State {
+    pub(crate) conn: Connection,
+    /// The clock time up to which dispatch has run.
+    dispatched_to_ms: i64,
+    /// Nothing is due before this time; dispatch is skipped until then.
+    next_event_ms: i64,
+    /// Group commit: whether a transaction is open, the number of the batch
+    /// it belongs to, the last batch committed, and the last that failed.
+    open: bool,
+    /// `dispatched_to_ms` when the open batch began (restored if it fails).
+    batch_dispatched_from: i64,
+    batch: u64,
+    committed: u64,
+    failed: u64,
+}
+
+/// The engine; share it behind an `Arc`.
+pub struct Engine {
+    pub(crate) state: Mutex<State>,
+    pub(crate) clock: Clock,
+    /// Keys already looked up (every request authenticates): cleared when
+    /// a workspace changes or the world is reset.
+    pub(crate) keys: RwLock<HashMap<String, KeyRecord>>,
+    /// Commands about to take the lock: while there are any, a finished
+    /// command leaves the transaction open for them (group commit).
+    pub(crate) waiting: AtomicUsize,
+    /// Signalled when a batch commits (or fails to).
+    pub(crate) batch_done: Condvar,
+    /// Whether any webhook exists: without one, recording events is skipped
+    /// entirely (no query on the hot path).
+    pub(crate) has_webhooks: AtomicBool,
+    /// The vendor rules, by dialect.
+    pub(crate) dialects: Arc<dyn Dialects>,
+}
+
+impl Engine {
+    /// An engine over an opened database and a clock. A virtual clock
+    /// resumes from the time stored in the database, if any.
+    pub fn new(conn: Connection, clock: Clock, dialects: Arc<dyn Dialects>) -> EngineResult<Self> {
+        let stored: Option<i64> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'virtual_now_ms'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .and_then(|v| v.parse().ok());
+        if let Some(ms) = stored {
+            clock.set_virtual(ms);
+        }
+        // A delivery caught mid-attempt by a crash is attempted again.
+        conn.execute(
+            "UPDATE deliveries SET state = 'pending' WHERE state = 'sending'",
+            [],
+        )?;
+        let now = clock.now_ms();
+        let engine = Self {
+            state: Mutex::new(State {
+                conn,
+                dispatched_to_ms: now,
+                next_event_ms: i64::MIN,
+                open: false,
+                batch_dispatched_from: now,
+                batch: 1,
+                committed: 0,
+                failed: 0,
+            }),
+            clock,
+            keys: RwLock::new(HashMap::new()),
+            waiting: AtomicUsize::new(0),
+            batch_done: Condvar::new(),
+            has_webhooks: AtomicBool::new(false),
+            dialects,
+        };
+        let any: bool =
+            engine
+                .lock()
+                .conn
+                .query_row("SELECT EXISTS (SELECT 1 FROM webhooks)", [], |r| r.get(0))?;
+        engine.has_webhooks.store(any, Ordering::SeqCst);
+        engine.dispatch()?;
+        Ok(engine)
+    }
+
+    /// The engine's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The vendor rules the engine was given.
+    pub fn dialects(&self) -> &dyn Dialects {
+        &*self.dialects
+    }
+
+    /// Records a domain event in the outbox (see [`outbox::record`]).
+    pub(crate) fn emit(
+        &self,
+        tx: &Connection,
+        workspace_id: &str,
+        event: &DomainEvent<'_>,
+        now: i64,
+    ) -> EngineResult<()> {
+        if self.has_webhooks.load(Ordering::SeqCst) {
+            outbox::record(tx, &*self.dialects, workspace_id, event, now)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-applied change
+        // (the transaction rolls back on drop), so a poisoned lock is safe.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `command` in one transaction, after dispatching everything due.
+    pub(crate) fn transact<T>(
+        &self,
+        command: impl FnOnce(&Connection, i64) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        self.transact_then(Rearm::Nothing, command)
+    }
+
+    /// Like `transact`, for commands that may make sends of `campaign` due
+    /// (or of any campaign, for `None`): they are dispatched in the same
+    /// transaction when due now, else remembered as the next event.
+    pub(crate) fn transact_and_rearm<T>(
+        &self,
+        campaign: Option<&str>,
+        command: impl FnOnce(&Connection, i64) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        self.transact_then(campaign.map_or(Rearm::Everything, Rearm::Campaign), command)
+    }
+
+    /// Runs one command atomically (a savepoint inside the open batch
+    /// transaction), dispatching what is due first, and returns once the
+    /// batch holding it is durably committed.
+    ///
+    /// Group commit: commands that arrive while others run join the same
+    /// transaction; the last command of a burst commits it for all. Nobody
+    /// is answered before the commit that holds their change, so every
+    /// acknowledged change survives a kill -9, and a burst of N commands
+    /// pays for one commit instead of N.
+    fn transact_then<T>(
+        &self,
+        rearm: Rearm<'_>,
+        command: impl FnOnce(&Connection, i64) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let mut guard = self.lock();
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let state = &mut *guard;
+        if !state.open {
+            exec(&state.conn, "BEGIN", [])?;
+            state.open = true;
+            state.batch_dispatched_from = state.dispatched_to_ms;
+        }
+        // A panicking command must not leave its half-done writes in the
+        // batch: roll its savepoint back and answer an internal error.
+        let hooks = self
+            .has_webhooks
+            .load(Ordering::SeqCst)
+            .then_some(&*self.dialects);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_savepoint(state, &self.clock, hooks, rearm, command)
+        }))
+        .unwrap_or_else(|_| {
+            let _ = exec(&state.conn, "ROLLBACK TO command", []);
+            let _ = exec(&state.conn, "RELEASE command", []);
+            state.next_event_ms = i64::MIN;
+            Err(EngineError::Internal(
+                "a command failed unexpectedly; its changes were rolled back".into(),
+            ))
+        });
+        let my_batch = state.batch;
+        // SQLite rolls the whole transaction back by itself after some
+        // errors (disk full, I/O): then the batch is lost, not committable.
+        let lost = state.conn.is_autocommit();
+        if lost || self.waiting.load(Ordering::SeqCst) == 0 {
+            // Last of the burst: commit for everyone in the batch.
+            let committed = if lost {
+                Err(batch_failed())
+            } else {
+                exec(&state.conn, "COMMIT", []).map_err(EngineError::from)
+            };
+            state.open = false;
+            state.batch += 1;
+            match &committed {
+                Ok(_) => state.committed = my_batch,
+                Err(_) => {
+                    let _ = exec(&state.conn, "ROLLBACK", []);
+                    state.failed = my_batch;
+                    state.next_event_ms = i64::MIN;
+                    state.dispatched_to_ms = state.batch_dispatched_from;
+                    self.forget_keys();
+                }
+            }
+            self.batch_done.notify_all();
+            committed?;
+        } else {
+            guard = self
+                .batch_done
+                .wait_while(guard, |s| s.committed < my_batch && s.failed < my_batch)
+                .unwrap_or_else(|p| p.into_inner());
+            if guard.committed < my_batch {
+                return Err(batch_failed());
+            }
+        }
+        outcome
+    }
+
+    /// Runs everything due up to the clock's current time.
+    pub fn dispatch(&self) -> EngineResult<()> {
+        self.transact(|_, _| Ok(()))
+    }
+
+    /// Moves a virtual clock forward, running everything due on the way.
+    pub fn advance_clock(&self, by_ms: i64) -> EngineResult<i64> {
+        let target = self
+            .clock
+            .now_ms()
+            .saturating_add(by_ms.max(0))
+            .min(MAX_TIME_MS);
+        if !self.clock.set_virtual(target) {
+            return Err(EngineError::ClockIsReal);
+        }
+        // Dispatching up to the new time happens at the start of the command.
+        self.transact(|tx, now| {
+            exec(
+                tx,
+                "INSERT INTO meta (key, value) VALUES ('virtual_now_ms', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![now.to_string()],
+            )?;
+            Ok(now)
+        })
+    }
+
+    /// Deletes everything and rewinds a virtual clock.
+    pub fn reset(&self) -> EngineResult<()> {
+        self.transact(|tx, _| {
+            store::wipe(tx)?;
+            self.forget_keys();
+            self.has_webhooks.store(false, Ordering::SeqCst);
+            Ok(())
+        })?;
+        let mut state = self.lock();
+        self.clock.rewind_virtual();
+        state.dispatched_to_ms = self.clock.now_ms();
+        state.next_event_ms = i64::MIN;
+        Ok(())
+    }
+}
+
+/// Executes a statement through the connection's statement cache: every
+/// statement the engine runs is compiled once, not once per request.
+///
+/// A trap, measured: SQLite recompiles a statement on every new binding
+/// when a parameter compared by `=` (or a range) takes part in choosing an
+/// ORDER BY plan. Writing such parameters as `CAST(?N AS TEXT)` keeps the
+/// index plan and the compiled statement.
+pub(crate) fn exec(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// A fresh virtual-clock engine over an in-memory database (tests).
+pub fn in_memory_virtual(dialects: Arc<dyn Dialects>) -> Engine {
+    let conn = store::open(store::Location::Memory).expect("in-memory database opens");
+    Engine::new(conn, Clock::virtual_at(VIRTUAL_EPOCH_MS), dialects).expect("engine starts")
+}
