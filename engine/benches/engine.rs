@@ -35,7 +35,7 @@ fn engine(name: &str) -> (Engine, std::path::PathBuf) {
     engine
         .create_workspace(&WorkspaceCreate {
             id: Some("bench".into()),
-            dialect: "leadterra".into(),
+            dialect: "bench".into(),
             name: None,
             requires_approval: false,
         })

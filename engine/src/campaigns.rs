@@ -47,12 +47,12 @@ impl Transition<CampaignView> {
 /// How `start` treats each status.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StartOptions {
-    /// Launch a draft (Leadterra, Leadlex, VoiceGenie); else a draft is
-    /// `WrongStatus` (Alta's resume).
+    /// Launch a draft; else a draft is `WrongStatus` (a resume that only
+    /// resumes).
     pub launch_drafts: bool,
     /// Also resume paused prospects.
     pub resume_prospects: bool,
-    /// Go to `pending_approval` instead of `active` (Leadlex setting).
+    /// Go to `pending_approval` instead of `active` (a workspace setting).
     pub needs_approval: bool,
 }
 
@@ -272,7 +272,8 @@ impl Engine {
         })
     }
 
-    /// Stops an active or paused campaign (Woodpecker's STOPPED).
+    /// Stops an active or paused campaign (held like a pause, but a
+    /// distinct status).
     pub fn stop(&self, workspace_id: &str, id: &str) -> EngineResult<Transition<CampaignView>> {
         self.transact(|tx, now| {
             let campaign = load_campaign(tx, Some(workspace_id), id)?;

@@ -78,7 +78,7 @@ pub fn is_canonical_uuid(id: &str) -> bool {
 /// The vendor rules the engine needs, by dialect tag. An unknown tag gets
 /// whatever the implementation chooses as its default.
 pub trait Dialects: Send + Sync {
-    /// The dialect's name in messages (`"x" is not a valid Alta campaign id`).
+    /// The dialect's name in messages (`"x" is not a valid <label> campaign id`).
     fn label(&self, dialect: &str) -> &'static str;
     /// The dialect's id formats.
     fn ids(&self, dialect: &str) -> IdScheme;

@@ -145,7 +145,7 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (delivery_id, attempt)
     );
     "#,
-    // 2: a draft may be scheduled to start itself (VoiceGenie's schedule_time).
+    // 2: a draft may be scheduled to start itself.
     r#"
     ALTER TABLE campaigns ADD COLUMN scheduled_at INTEGER;
     CREATE INDEX campaigns_scheduled ON campaigns (scheduled_at) WHERE scheduled_at IS NOT NULL;

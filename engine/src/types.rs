@@ -226,7 +226,7 @@ pub struct CampaignSeed {
     pub prospects: Vec<ProspectSeed>,
     /// Send timing.
     pub settings: Option<CampaignSettings>,
-    /// A script id (VoiceGenie's, for one).
+    /// A script id (for calls).
     pub script_id: Option<String>,
     /// For a draft: when it launches itself.
     pub scheduled_at: Option<Time>,

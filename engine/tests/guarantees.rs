@@ -40,7 +40,7 @@ fn world() -> Engine {
     engine
         .create_workspace(&WorkspaceCreate {
             id: Some(WS.into()),
-            dialect: "leadterra".into(),
+            dialect: "props".into(),
             name: None,
             requires_approval: false,
         })

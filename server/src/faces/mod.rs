@@ -48,6 +48,13 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// A path id that must be a UUID (Alta's ids, VoiceGenie's campaigns), in
+/// the lower-case hyphenated form the engine stores; any UUID spelling is
+/// accepted.
+pub fn canonical_uuid(raw: &str) -> Option<String> {
+    uuid::Uuid::try_parse(raw).ok().map(|id| id.to_string())
+}
+
 /// A header's value as text.
 pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

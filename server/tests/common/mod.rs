@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod world;
+
 use campaignd::app::{Running, start_in_memory};
 use serde_json::{Value, json};
 

@@ -154,9 +154,7 @@ async fn serve<T: Serialize>(
 
 /// A campaign id: VoiceGenie ids are UUIDs; anything else names nothing.
 fn campaign_id(raw: &str) -> Result<String, Failure> {
-    uuid::Uuid::try_parse(raw)
-        .map(|id| id.to_string())
-        .map_err(|_| Failure::not_found())
+    face::canonical_uuid(raw).ok_or_else(Failure::not_found)
 }
 
 /// VoiceGenie's name of a campaign's status: a draft with a start time is
