@@ -299,8 +299,28 @@ impl Engine {
         id: &str,
         options: StartOptions,
     ) -> EngineResult<Transition<CampaignView>> {
+        self.start_unless(workspace_id, id, options, |_| {
+            None::<std::convert::Infallible>
+        })?
+        .map_err(|never| match never {})
+    }
+
+    /// [`Engine::start`], unless `refuse` finds a reason in the campaign as
+    /// it stands: then nothing changes and the reason is the answer. The
+    /// check and the start are one transaction, so no concurrent change
+    /// slips between them.
+    pub fn start_unless<R>(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        options: StartOptions,
+        refuse: impl FnOnce(&CampaignView) -> Option<R>,
+    ) -> EngineResult<Result<Transition<CampaignView>, R>> {
         self.transact_and_rearm(Some(id), |tx, now| {
             let campaign = load_campaign(tx, Some(workspace_id), id)?;
+            if let Some(reason) = refuse(&campaign) {
+                return Ok(Err(reason));
+            }
             let target = if options.needs_approval {
                 EngineStatus::PendingApproval
             } else {
@@ -338,7 +358,7 @@ impl Engine {
             if changed {
                 self.emit(tx, workspace_id, &DomainEvent::CampaignStarted(&value), now)?;
             }
-            Ok(Transition::of(value, changed))
+            Ok(Ok(Transition::of(value, changed)))
         })
     }
 

@@ -411,3 +411,25 @@ fn concurrent_enrolments_all_land() {
         PROSPECTS + 200
     );
 }
+
+#[test]
+fn a_refused_start_changes_nothing_and_an_accepted_one_starts() {
+    let engine = world();
+    engine.pause(WS, CAMPAIGN, false).unwrap();
+    let refused = engine
+        .start_unless(WS, CAMPAIGN, StartOptions::default(), |c| {
+            (c.status == EngineStatus::Paused).then_some("held")
+        })
+        .unwrap();
+    assert_eq!(refused.err(), Some("held"));
+    assert_eq!(
+        engine.campaign(Some(WS), CAMPAIGN).unwrap().status,
+        EngineStatus::Paused
+    );
+    let started = engine
+        .start_unless(WS, CAMPAIGN, StartOptions::default(), |_| None::<()>)
+        .unwrap()
+        .unwrap();
+    assert!(started.changed);
+    assert_eq!(started.value.status, EngineStatus::Active);
+}

@@ -228,35 +228,36 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
         serve(&rqctx, |app, caller| {
             let id = campaign_id(&path.into_inner().campaign_id)?;
             let ws = &caller.workspace.id;
-            let current = app
-                .engine
-                .campaign(Some(ws), &id)
-                .map_err(Failure::engine)?;
-            if current.status == EngineStatus::Draft {
+            let options = StartOptions {
+                launch_drafts: true,
+                ..StartOptions::default()
+            };
+            // A draft needs a script and contacts: checked in the start's
+            // own transaction, so a concurrent change cannot slip between.
+            let refuse = |current: &CampaignView| {
                 let mut missing = Vec::new();
-                if current.script_id.is_none() {
-                    missing.push("script_id".to_string());
+                if current.status == EngineStatus::Draft {
+                    if current.script_id.is_none() {
+                        missing.push("script_id".to_string());
+                    }
+                    if current.prospect_count == 0 {
+                        missing.push("contacts".to_string());
+                    }
                 }
-                if current.prospect_count == 0 {
-                    missing.push("contacts".to_string());
-                }
-                if !missing.is_empty() {
+                (!missing.is_empty()).then(|| {
                     let mut failure = Failure::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         "INVALID_CAMPAIGN_STATE",
                         "Campaign cannot be started: it needs a script and contacts",
                     );
                     failure.body.details = Some(ErrorDetails { missing });
-                    return Err(failure);
-                }
-            }
-            let options = StartOptions {
-                launch_drafts: true,
-                ..StartOptions::default()
+                    failure
+                })
             };
-            let outcome = match app.engine.start(ws, &id, options) {
-                Ok(outcome) if outcome.changed => outcome,
-                Ok(_) => {
+            let outcome = match app.engine.start_unless(ws, &id, options, refuse) {
+                Ok(Ok(outcome)) if outcome.changed => outcome,
+                Ok(Err(refused)) => return Err(refused),
+                Ok(Ok(_)) => {
                     return Err(Failure::new(
                         StatusCode::BAD_REQUEST,
                         "CAMPAIGN_ALREADY_RUNNING",
