@@ -174,11 +174,6 @@ impl Engine {
         &self.clock
     }
 
-    /// The vendor rules the engine was given.
-    pub fn dialects(&self) -> &dyn Dialects {
-        &*self.dialects
-    }
-
     /// Records a domain event in the outbox (see [`outbox::record`]).
     pub(crate) fn emit(
         &self,

@@ -6,13 +6,17 @@ use campaign_api::sandbox as wire;
 use campaign_api::wire::Iso8601;
 use campaign_engine as domain;
 
-/// Maps an enum whose variants have the same names on both sides.
+/// Maps an enum whose variants have the same names on both sides: to the
+/// wire, and (when a name for it is given) from the wire.
 macro_rules! same_variants {
-    ($name:ident, $to_wire:ident, $to_domain:ident, [$($variant:ident),+ $(,)?]) => {
+    ($name:ident, $to_wire:ident, [$($variant:ident),+ $(,)?]) => {
         /// The wire value of a domain value.
         pub fn $to_wire(value: domain::$name) -> wire::$name {
             match value { $(domain::$name::$variant => wire::$name::$variant),+ }
         }
+    };
+    ($name:ident, $to_wire:ident, $to_domain:ident, [$($variant:ident),+ $(,)?]) => {
+        same_variants!($name, $to_wire, [$($variant),+]);
         /// The domain value of a wire value.
         pub fn $to_domain(value: wire::$name) -> domain::$name {
             match value { $(wire::$name::$variant => domain::$name::$variant),+ }
@@ -33,19 +37,13 @@ same_variants!(
     engine_prospect_state,
     [Active, Paused, Completed, Bounced, Replied]
 );
-same_variants!(
-    SendState,
-    send_state,
-    engine_send_state,
-    [Queued, InFlight, Delivered, Failed]
-);
+same_variants!(SendState, send_state, [Queued, InFlight, Delivered, Failed]);
 same_variants!(
     DeliveryState,
     delivery_state,
-    engine_delivery_state,
     [Pending, Sending, Delivered, Failed]
 );
-same_variants!(ClockMode, clock_mode, engine_clock_mode, [Real, Virtual]);
+same_variants!(ClockMode, clock_mode, [Real, Virtual]);
 
 fn at(time: Option<domain::Time>) -> Option<Iso8601> {
     time.map(Iso8601)
