@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use campaign_api::ports::{PortTable, ServedApi};
 use campaign_api::sandbox::Dialect;
 use dropshot::{ConfigDropshot, HttpError, HttpServer, RequestContext, ServerBuilder};
 
@@ -107,22 +108,23 @@ pub struct Running {
 }
 
 impl Running {
-    /// The base URL of a face by name.
-    pub fn url(&self, name: &str) -> &str {
-        self.faces
-            .iter()
-            .find(|f| f.name == name)
-            .map(|f| f.base_url.as_str())
-            .unwrap_or_else(|| panic!("no face named {name}"))
-    }
-
-    /// The origin (`http://host:port`) of a face by name.
-    pub fn origin(&self, name: &str) -> String {
-        let face = self.faces.iter().find(|f| f.name == name);
-        format!(
-            "http://{}",
-            face.unwrap_or_else(|| panic!("no face named {name}")).addr
-        )
+    /// Which API answers where (what `campaignd serve --ports-file`
+    /// writes); with `internal`, each face's dropshot address behind its
+    /// front layer too.
+    pub fn ports(&self, internal: bool) -> PortTable {
+        PortTable {
+            apis: self
+                .faces
+                .iter()
+                .map(|face| ServedApi {
+                    name: face.name.to_string(),
+                    base_url: face.base_url.clone(),
+                    origin: format!("http://{}", face.addr),
+                    document: format!("http://{}/openapi.json", face.addr),
+                    internal: internal.then(|| format!("http://{}", face.internal_addr)),
+                })
+                .collect(),
+        }
     }
 
     /// Waits until any server stops (they do not stop on their own).

@@ -44,8 +44,9 @@ Examples:
   campaignd serve --demo --clock virtual
       The demo world: every vendor page's samples work as printed, and time
       moves only when POST /clock/advance moves it.
-  campaignd serve --memory --port 0
-      Nothing kept; every API on a free port (the table says which).
+  campaignd serve --memory --port 0 --ports-file ports.json
+      Nothing kept; every API on a free port, listed in the banner and, as
+      JSON for scripts, in ports.json once they all listen.
   campaignd serve --port 8070 --data-dir ./sandbox-data
       The sandbox API on 8070, Alta on 8071 and the other faces after it;
       state kept in ./sandbox-data across restarts.";
@@ -78,6 +79,11 @@ enum Command {
         /// layer), for the benchmark that measures the front's cost.
         #[arg(long, hide = true)]
         show_internal: bool,
+        /// Once every API listens, write the port table (JSON: each API's
+        /// name, base URL, origin and document URL) to FILE, replacing it
+        /// whole, so scripts and tests need not parse the banner.
+        #[arg(long, value_name = "FILE")]
+        ports_file: Option<PathBuf>,
         /// Log level; logs are JSON lines on stderr.
         #[arg(long, value_enum, default_value_t = LogLevel::Warn, env = "CAMPAIGND_LOG")]
         log: LogLevel,
@@ -94,6 +100,7 @@ async fn main() -> anyhow::Result<()> {
         demo,
         bind,
         show_internal,
+        ports_file,
         log,
     } = Cli::parse().command;
     let level = match log {
@@ -149,19 +156,17 @@ async fn main() -> anyhow::Result<()> {
         },
         if demo { "; demo world loaded" } else { "" }
     );
+    let ports = running.ports(show_internal);
     banner.push_str(&format!("  {:<10} {:<48} document\n", "API", "base URL"));
-    for face in &running.faces {
+    for api in &ports.apis {
         banner.push_str(&format!(
-            "  {:<10} {:<48} http://{}/openapi.json\n",
-            face.name, face.base_url, face.addr
+            "  {:<10} {:<48} {}\n",
+            api.name, api.base_url, api.document
         ));
     }
-    if show_internal {
-        for face in &running.faces {
-            banner.push_str(&format!(
-                "  internal {} http://{}\n",
-                face.name, face.internal_addr
-            ));
+    for api in &ports.apis {
+        if let Some(internal) = &api.internal {
+            banner.push_str(&format!("  internal {} {internal}\n", api.name));
         }
     }
     banner.push('\n');
@@ -169,6 +174,10 @@ async fn main() -> anyhow::Result<()> {
     let _ = stdout
         .write_all(banner.as_bytes())
         .and_then(|()| stdout.flush());
+    if let Some(file) = ports_file {
+        write_whole(&file, &(serde_json::to_string_pretty(&ports)? + "\n"))
+            .with_context(|| format!("writing the port table to {}", file.display()))?;
+    }
     tokio::select! {
         result = running.wait_ref() => result,
         () = shutdown_signal() => {
@@ -176,6 +185,15 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Writes `text` to `file` through a sibling temporary file and a rename,
+/// so a reader never sees half a table.
+fn write_whole(file: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut partial = file.as_os_str().to_owned();
+    partial.push(".partial");
+    std::fs::write(&partial, text)?;
+    std::fs::rename(&partial, file)
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

@@ -2,15 +2,17 @@
 //! child process is killed (SIGKILL) and restarted on the same data
 //! directory.
 
-use std::io::{BufRead, BufReader};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use campaign_test_utils::TestServer;
 use serde_json::{Value, json};
 
+/// A `campaignd serve` child process over a data directory, from the test
+/// harness, with the base URLs these tests use.
 struct Server {
-    child: Child,
+    process: TestServer,
     sandbox: String,
     alta: String,
     leadlex: String,
@@ -19,54 +21,34 @@ struct Server {
 impl Server {
     /// Starts `campaignd serve` on free ports over `data_dir`.
     fn start(data_dir: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_campaignd"))
-            .args(["serve", "--port", "0", "--clock", "virtual", "--data-dir"])
-            .arg(data_dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
+        let args = [
+            OsStr::new("serve"),
+            OsStr::new("--port"),
+            OsStr::new("0"),
+            OsStr::new("--clock"),
+            OsStr::new("virtual"),
+            OsStr::new("--data-dir"),
+            data_dir.as_os_str(),
+        ];
+        let process = TestServer::spawn(Path::new(env!("CARGO_BIN_EXE_campaignd")), args)
             .expect("campaignd starts");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        let (mut sandbox, mut alta, mut leadlex) = (None, None, None);
-        for line in stdout.by_ref() {
-            let line = line.unwrap();
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            match fields.as_slice() {
-                ["sandbox", url, ..] => sandbox = Some(url.to_string()),
-                ["alta", url, ..] => alta = Some(url.to_string()),
-                ["leadlex", url, ..] => leadlex = Some(url.to_string()),
-                _ => {}
-            }
-            if sandbox.is_some() && alta.is_some() && leadlex.is_some() {
-                break;
-            }
-        }
-        // Keep draining stdout so the child never writes into a closed pipe.
-        std::thread::spawn(move || stdout.for_each(drop));
         Self {
-            child,
-            sandbox: sandbox.expect("sandbox URL printed"),
-            alta: alta.expect("alta URL printed"),
-            leadlex: leadlex.expect("leadlex URL printed"),
+            sandbox: process.url("sandbox").to_string(),
+            alta: process.url("alta").to_string(),
+            leadlex: process.url("leadlex").to_string(),
+            process,
         }
     }
 
     /// SIGTERM: a graceful stop; waits for the process to exit.
-    fn terminate(mut self) {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let exit = self.child.wait().unwrap();
+    fn terminate(self) {
+        let exit = self.process.terminate().unwrap();
         assert!(exit.success(), "campaignd exits cleanly on SIGTERM: {exit}");
     }
 
     /// SIGKILL: no shutdown code runs.
-    fn kill_9(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+    fn kill_9(self) {
+        self.process.kill_9().unwrap();
     }
 }
 

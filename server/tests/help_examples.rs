@@ -3,8 +3,11 @@
 //! temporary one): it starts, its banner says what its flags ask for, and
 //! every API it lists answers.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
+
+use campaign_test_utils::TestServer;
+use campaign_test_utils::http::{Answer, blocking};
 
 fn help() -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_campaignd"))
@@ -28,16 +31,6 @@ fn examples(help: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// `GET /healthz` on `origin` (`http://host:port`): the status line.
-fn health(origin: &str) -> String {
-    let address = origin.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    write!(stream, "GET /healthz HTTP/1.0\r\nHost: {address}\r\n\r\n").unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    answer.lines().next().unwrap_or_default().to_string()
-}
-
 #[test]
 fn every_serve_help_example_starts_and_serves() {
     let examples = examples(&help());
@@ -45,42 +38,39 @@ fn every_serve_help_example_starts_and_serves() {
     for (n, example) in examples.iter().enumerate() {
         let data =
             std::env::temp_dir().join(format!("campaignd-help-example-{}-{n}", std::process::id()));
-        let mut args = example.clone();
+        let mut args = Vec::new();
         let mut had_port = false;
-        for i in 1..args.len() {
-            match args[i - 1].as_str() {
+        let mut words = example.iter();
+        while let Some(word) = words.next() {
+            match word.as_str() {
                 "--port" | "-p" => {
-                    args[i] = "0".into();
+                    words.next();
+                    args.extend(["--port".to_string(), "0".into()]);
                     had_port = true;
                 }
-                "--data-dir" => args[i] = data.display().to_string(),
-                _ => {}
+                "--data-dir" => {
+                    words.next();
+                    args.extend(["--data-dir".to_string(), data.display().to_string()]);
+                }
+                // The harness names a port-table file of its own (and so
+                // tests the flag: it waits for that table).
+                "--ports-file" => {
+                    words.next();
+                }
+                _ => args.push(word.clone()),
             }
         }
         if !had_port {
             args.extend(["--port".into(), "0".into()]);
         }
-        let mut child = Command::new(env!("CARGO_BIN_EXE_campaignd"))
-            .args(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut banner = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            if banner.len() > 2 && line.trim().is_empty() {
-                break;
-            }
-            banner.push(line);
-        }
-        let text = banner.join("\n");
-        let origins: Vec<String> = banner
+        let server = TestServer::spawn(Path::new(env!("CARGO_BIN_EXE_campaignd")), &args)
+            .unwrap_or_else(|e| panic!("campaignd {}: {e:#}", args.join(" ")));
+        let text = server.stdout();
+        let origins: Vec<String> = server
+            .ports()
+            .apis
             .iter()
-            .filter_map(|line| line.split_whitespace().last())
-            .filter_map(|document| document.strip_suffix("/openapi.json"))
-            .map(str::to_string)
+            .map(|api| api.origin.clone())
             .collect();
         let checks = [
             ("--demo", "demo world loaded"),
@@ -95,16 +85,22 @@ fn every_serve_help_example_starts_and_serves() {
             }
         }
         if origins.len() != 6 {
-            failures.push(format!("expected six APIs in the banner, got {origins:?}"));
+            failures.push(format!(
+                "expected six APIs in the port table, got {origins:?}"
+            ));
         }
-        for origin in &origins {
-            let status = health(origin);
-            if !status.contains(" 200 ") {
-                failures.push(format!("{origin}/healthz: {status}"));
+        for api in &server.ports().apis {
+            if !text.contains(&api.base_url) {
+                failures.push(format!("the banner does not list {}", api.base_url));
             }
         }
-        let _ = child.kill();
-        let _ = child.wait();
+        for origin in &origins {
+            let health = blocking::call("GET", &format!("{origin}/healthz"), &[], None);
+            if !matches!(health, Ok(Answer { status: 200, .. })) {
+                failures.push(format!("{origin}/healthz: {health:?}"));
+            }
+        }
+        drop(server);
         let _ = std::fs::remove_dir_all(&data);
         assert!(
             failures.is_empty(),

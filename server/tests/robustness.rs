@@ -8,7 +8,7 @@ use common::Face;
 use serde_json::json;
 
 async fn try_seed(face: &Face, body: serde_json::Value) -> u16 {
-    let url = format!("{}/workspaces/ws/campaigns", face.running.url("sandbox"));
+    let url = format!("{}/workspaces/ws/campaigns", face.server.url("sandbox"));
     face.http
         .post(url)
         .json(&body)
@@ -125,9 +125,11 @@ async fn prospects_added_to_a_completed_campaign_are_sent() {
 
 #[tokio::test]
 async fn the_sandbox_api_takes_json_as_curl_sends_it_and_explains_a_bad_body() {
-    let running = campaignd::app::start_in_memory(false).await.unwrap();
-    let http = reqwest::Client::new();
-    let url = |path: &str| format!("{}{path}", running.url("sandbox"));
+    let server = campaign_test_utils::TestServer::in_process(false)
+        .await
+        .unwrap();
+    let http = server.http().reqwest();
+    let url = |path: &str| format!("{}{path}", server.url("sandbox"));
     // `curl -d '{...}'` sends form encoding; no Content-Type at all works too.
     for (n, content_type) in [
         Some("application/x-www-form-urlencoded"),

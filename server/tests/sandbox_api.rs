@@ -5,19 +5,14 @@
 mod common;
 
 use campaign_client::{alta, sandbox};
-use campaignd::app::start_in_memory;
+use campaign_test_utils::TestServer;
 use common::world::*;
 
 #[tokio::test]
 async fn every_face_serves_its_checked_in_document_byte_for_byte() {
     let world = World::new().await;
-    for face in &world.running.faces {
-        let served = world
-            .http
-            .get(format!("http://{}/openapi.json", face.addr))
-            .send()
-            .await
-            .unwrap();
+    for face in &world.server.ports().apis {
+        let served = world.http.get(&face.document).send().await.unwrap();
         assert_eq!(served.status(), 200, "{}", face.name);
         let served = served.bytes().await.unwrap();
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -30,7 +25,7 @@ async fn every_face_serves_its_checked_in_document_byte_for_byte() {
             face.name
         );
     }
-    assert_eq!(world.running.faces.len(), 6);
+    assert_eq!(world.server.ports().apis.len(), 6);
 }
 
 #[tokio::test]
@@ -244,9 +239,9 @@ async fn reset_empties_the_world() {
 
 #[tokio::test]
 async fn demo_keys_work_only_on_a_demo_server() {
-    let running = start_in_memory(true).await.unwrap();
+    let server = TestServer::in_process(true).await.unwrap();
     let client = alta::Client::new_with_client(
-        running.url("alta"),
+        server.url("alta"),
         campaign_client::bearer_client("alta_demo_token").unwrap(),
     );
     let id: uuid::Uuid = "7c9e6679-7425-40de-944b-e07fc1f90ae7".parse().unwrap();
@@ -259,7 +254,7 @@ async fn demo_keys_work_only_on_a_demo_server() {
     let paused = client.get_campaign().campaign_id(id).send().await.unwrap();
     assert_eq!(paused.status, alta::types::CampaignStatus::Paused);
     // After a reset the demo world is back, active again.
-    sandbox::Client::new(running.url("sandbox"))
+    sandbox::Client::new(server.url("sandbox"))
         .reset_world()
         .send()
         .await

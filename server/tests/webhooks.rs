@@ -59,7 +59,7 @@ async fn leadlex_world() -> (Face, String) {
     .await;
     face.seed(json!({"id": "cmp_hook", "name": "Hooks", "status": "active", "steps": [{"channel": "email", "delaySeconds": 60}], "prospects": [{"email": "a@x.example"}]}))
         .await;
-    let sink_url = format!("{}/sink/leadlex", face.running.url("sandbox"));
+    let sink_url = format!("{}/sink/leadlex", face.server.url("sandbox"));
     let hook = face
         .sandbox(
             "POST",
@@ -174,7 +174,7 @@ async fn leadterra_retries_follow_its_schedule_with_a_stable_id() {
     let face = Face::start("leadterra", "sk_test_hooks", &[]).await;
     face.seed(json!({"id": "camp_h", "name": "h", "status": "draft", "steps": [{"channel": "email"}], "prospects": [{"email": "a@x.example"}]}))
         .await;
-    let url = format!("{}/sink/failing?status=500", face.running.url("sandbox"));
+    let url = format!("{}/sink/failing?status=500", face.server.url("sandbox"));
     let auth = [
         ("authorization", "Bearer sk_test_hooks"),
         ("content-type", "application/json"),
@@ -275,7 +275,7 @@ async fn leadterra_retries_follow_its_schedule_with_a_stable_id() {
     // A sink only answers real final statuses.
     let bad = face
         .http
-        .post(format!("{}/sink/x?status=199", face.running.url("sandbox")))
+        .post(format!("{}/sink/x?status=199", face.server.url("sandbox")))
         .send()
         .await
         .unwrap();
@@ -349,7 +349,7 @@ async fn simulated_bounces_and_replies_leave_the_sequence_and_fire_leadterra_eve
         "prospects": [{"id": "lead_a", "email": "a@x.example"}, {"id": "lead_b", "email": "b@x.example"}]
     }))
     .await;
-    let url = format!("{}/sink/outcomes", face.running.url("sandbox"));
+    let url = format!("{}/sink/outcomes", face.server.url("sandbox"));
     face.sandbox(
         "POST",
         "/workspaces/ws/webhooks",
@@ -369,7 +369,7 @@ async fn simulated_bounces_and_replies_leave_the_sequence_and_fire_leadterra_eve
         .http
         .post(format!(
             "{}/prospects/lead_a/reply",
-            face.running.url("sandbox")
+            face.server.url("sandbox")
         ))
         .send()
         .await

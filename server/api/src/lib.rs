@@ -23,6 +23,7 @@
 pub mod alta;
 pub mod leadlex;
 pub mod leadterra;
+pub mod ports;
 pub mod sandbox;
 pub mod voicegenie;
 pub mod wire;

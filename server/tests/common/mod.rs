@@ -1,67 +1,38 @@
-//! Shared helpers of the face tests: an in-process server with one
-//! workspace and key, and raw HTTP requests with status, headers and body.
+//! Shared helpers of the face tests: a server from the workspace's test
+//! harness (in process, memory store, virtual clock) with one workspace of
+//! one dialect and one key.
 
 #![allow(dead_code)]
 
 pub mod world;
 
-use campaignd::app::{Running, start_in_memory};
-use serde_json::{Value, json};
+use campaign_test_utils::TestServer;
+pub use campaign_test_utils::http::Answer;
+use serde_json::Value;
 
-/// An in-process server (memory store, virtual clock) with workspace `ws`
-/// of one dialect and one key.
+/// A server with workspace `ws` speaking the dialect `name`, with one key.
 pub struct Face {
-    pub running: Running,
+    pub server: TestServer,
     pub name: &'static str,
     pub http: reqwest::Client,
 }
 
-/// A raw answer.
-pub struct Answer {
-    pub status: u16,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: Value,
-    pub raw: Vec<u8>,
-}
-
 impl Face {
-    /// Starts a server; creates workspace `ws` speaking `dialect` with `key`
+    /// Starts a server; creates workspace `ws` speaking `name` with `key`
     /// (and its scopes).
     pub async fn start(name: &'static str, key: &str, scopes: &[&str]) -> Self {
-        let running = start_in_memory(false).await.unwrap();
-        let face = Self {
-            running,
+        let server = TestServer::in_process(false).await.unwrap();
+        server.workspace("ws", name, key, scopes).await;
+        Self {
+            http: server.http().reqwest().clone(),
+            server,
             name,
-            http: reqwest::Client::new(),
-        };
-        face.sandbox("POST", "/workspaces", json!({"id": "ws", "dialect": name}))
-            .await;
-        face.sandbox(
-            "POST",
-            "/workspaces/ws/keys",
-            json!({"key": key, "scopes": scopes}),
-        )
-        .await;
-        face
+        }
     }
 
     /// A sandbox API call that must succeed; returns its JSON body.
     pub async fn sandbox(&self, method: &str, path: &str, body: Value) -> Value {
-        let url = format!("{}{path}", self.running.url("sandbox"));
-        let response = self
-            .http
-            .request(method.parse().unwrap(), url)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        assert!(
-            status.is_success(),
-            "sandbox {method} {path}: {status} {text}"
-        );
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        self.server.sandbox(method, path, body).await
     }
 
     /// Seeds a campaign in `ws`.
@@ -72,21 +43,13 @@ impl Face {
 
     /// Moves the virtual clock.
     pub async fn advance(&self, seconds: u64) {
-        self.sandbox("POST", "/clock/advance", json!({"seconds": seconds}))
-            .await;
+        self.server.advance(seconds).await;
     }
 
     /// The engine's view of a campaign.
     pub async fn campaign(&self, id: &str) -> Value {
-        let url = format!("{}/campaigns/{id}", self.running.url("sandbox"));
-        self.http
-            .get(url)
-            .send()
+        self.sandbox("GET", &format!("/campaigns/{id}"), Value::Null)
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
     }
 
     /// A raw request to the face (path as documented, with any prefix).
@@ -97,25 +60,9 @@ impl Face {
         headers: &[(&str, &str)],
         body: Option<&str>,
     ) -> Answer {
-        let url = format!("{}{path}", self.running.origin(self.name));
-        let mut request = self.http.request(method.parse().unwrap(), url);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        if let Some(body) = body {
-            request = request.body(body.to_string());
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let raw = response.bytes().await.unwrap().to_vec();
-        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-        Answer {
-            status,
-            headers,
-            body,
-            raw,
-        }
+        self.server
+            .call(self.name, method, path, headers, body.map(str::as_bytes))
+            .await
     }
 }
 

@@ -3,13 +3,13 @@
 //! the generated clients and, for malformed input, raw HTTP.
 
 use campaign_client::{alta, sandbox};
-use campaignd::app::{Running, start_in_memory};
+use campaign_test_utils::TestServer;
 use serde_json::{Value, json};
 
 pub const TOKEN: &str = "test_token";
 
 pub struct World {
-    pub running: Running,
+    pub server: TestServer,
     pub sandbox: sandbox::Client,
     pub alta: alta::Client,
     pub http: reqwest::Client,
@@ -17,8 +17,8 @@ pub struct World {
 
 impl World {
     pub async fn new() -> Self {
-        let running = start_in_memory(false).await.unwrap();
-        let sandbox = sandbox::Client::new(running.url("sandbox"));
+        let server = TestServer::in_process(false).await.unwrap();
+        let sandbox = sandbox::Client::new(server.url("sandbox"));
         sandbox
             .create_workspace()
             .body(sandbox::types::WorkspaceCreate {
@@ -43,36 +43,22 @@ impl World {
             .await
             .unwrap();
         let alta = alta::Client::new_with_client(
-            running.url("alta"),
+            server.url("alta"),
             campaign_client::bearer_client(TOKEN).unwrap(),
         );
         Self {
-            running,
+            http: server.http().reqwest().clone(),
+            server,
             sandbox,
             alta,
-            http: reqwest::Client::new(),
         }
     }
 
     /// Seeds a campaign through the sandbox API (raw JSON keeps it short).
     pub async fn seed(&self, body: Value) -> Value {
-        let response = self
-            .http
-            .post(format!(
-                "{}/workspaces/acme/campaigns",
-                self.running.url("sandbox")
-            ))
-            .json(&body)
-            .send()
+        self.server
+            .sandbox("POST", "/workspaces/acme/campaigns", body)
             .await
-            .unwrap();
-        assert_eq!(
-            response.status(),
-            201,
-            "seeding failed: {}",
-            response.text().await.unwrap()
-        );
-        response.json().await.unwrap()
     }
 
     pub async fn active_campaign(&self, id: &str) -> Value {
@@ -111,26 +97,30 @@ impl World {
         token: Option<&str>,
         body: Option<(&str, Vec<u8>)>,
     ) -> (u16, reqwest::header::HeaderMap, Value) {
-        let origin = self.running.url("alta").trim_end_matches("/v1").to_string();
-        let mut request = self
-            .http
-            .request(method.parse().unwrap(), format!("{origin}{path}"));
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
+        let authorization = token.map(|token| format!("Bearer {token}"));
+        let mut headers = Vec::new();
+        if let Some(authorization) = &authorization {
+            headers.push(("authorization", authorization.as_str()));
         }
-        if let Some((content_type, bytes)) = body {
-            request = request.header("content-type", content_type).body(bytes);
+        if let Some((content_type, _)) = &body {
+            headers.push(("content-type", *content_type));
         }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.unwrap();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap()
-        };
-        (status, headers, body)
+        let answer = self
+            .server
+            .call(
+                "alta",
+                method,
+                path,
+                &headers,
+                body.as_ref().map(|(_, b)| &b[..]),
+            )
+            .await;
+        assert!(
+            answer.raw.is_empty() || !answer.body.is_null(),
+            "Alta answered a body that is not JSON: {:?}",
+            String::from_utf8_lossy(&answer.raw)
+        );
+        (answer.status, answer.headers, answer.body)
     }
 }
 
