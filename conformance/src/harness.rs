@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Context;
 use campaign_client::sandbox;
-use campaignd::app::{Running, start_in_memory};
+use campaign_test_utils::TestServer;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -181,7 +181,7 @@ pub enum ClientVerdict {
 
 /// One server for every case; the world is reset between cases.
 pub struct Harness {
-    running: Running,
+    server: TestServer,
     sandbox: sandbox::Client,
     http: reqwest::Client,
     documents: HashMap<String, Document>,
@@ -190,27 +190,27 @@ pub struct Harness {
 impl Harness {
     /// Starts the server and loads every face's document.
     pub async fn start() -> anyhow::Result<Self> {
-        let running = start_in_memory(false).await?;
-        let sandbox = sandbox::Client::new(running.url("sandbox"));
+        let server = TestServer::in_process(false).await?;
+        let sandbox = sandbox::Client::new(server.url("sandbox"));
         let openapi = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi");
         let mut documents = HashMap::new();
-        for face in &running.faces {
+        for face in &server.ports().apis {
             let path = openapi.join(format!("{}.json", face.name));
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
             documents.insert(face.name.to_string(), Document::new(&text)?);
         }
         Ok(Self {
-            running,
+            http: server.http().reqwest().clone(),
+            server,
             sandbox,
-            http: reqwest::Client::new(),
             documents,
         })
     }
 
     /// The base URL of a face (with its vendor's path prefix).
     pub fn base_url(&self, vendor: &str) -> &str {
-        self.running.url(vendor)
+        self.server.url(vendor)
     }
 
     /// Runs one case of `vendor` (the face's name).
@@ -242,7 +242,7 @@ impl Harness {
                 "no operation of the document matches the request".into(),
             ));
         };
-        let base_url = self.running.url(vendor);
+        let base_url = self.server.url(vendor);
         let replay = client_replay::replay(vendor, &operation_id, &template, base_url, case);
         let answer = match self.with_in_flight(vendor, case, replay).await {
             Ok(answer) => answer,
@@ -399,7 +399,7 @@ impl Harness {
                     .send()
                     .await?;
             }
-            let url = format!("{}{}", self.running.url("sandbox"), check.get);
+            let url = format!("{}{}", self.server.url("sandbox"), check.get);
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
             let mut differences = loop {
                 let state: Value = self.http.get(&url).send().await?.json().await?;
@@ -467,7 +467,7 @@ impl Harness {
                 .context("setting rate limits")?;
         }
         for hook in &given.webhooks {
-            let url = hook.url.replace("{sandbox}", self.running.url("sandbox"));
+            let url = hook.url.replace("{sandbox}", self.server.url("sandbox"));
             self.sandbox
                 .create_webhook()
                 .workspace_id(&hook.workspace)
@@ -508,26 +508,29 @@ impl Harness {
 
     /// Sends a request to a face exactly as documented (only the origin changes).
     pub async fn send(&self, vendor: &str, request: &Request) -> anyhow::Result<Exchange> {
-        let origin = self.running.origin(vendor);
-        let method: reqwest::Method = request.method.parse().context("method")?;
-        let mut builder = self
-            .http
-            .request(method, format!("{origin}{}", request.path));
-        for (name, value) in &request.headers {
-            builder = builder.header(name, value);
-        }
-        if let Some(json) = &request.json {
-            builder = builder.body(serde_json::to_vec(json)?);
-        } else if let Some(raw) = request.raw_body() {
-            builder = builder.body(raw);
-        }
-        let response = builder
-            .send()
+        let origin = self.server.origin(vendor);
+        let headers: Vec<(&str, &str)> = request
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        let body = match &request.json {
+            Some(json) => Some(serde_json::to_vec(json)?),
+            None => request.raw_body().map(String::into_bytes),
+        };
+        let answer = self
+            .server
+            .http()
+            .call(
+                &request.method,
+                &format!("{origin}{}", request.path),
+                &headers,
+                body.as_deref(),
+            )
             .await
             .with_context(|| format!("sending {} {}", request.method, request.path))?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
+        let headers = answer
+            .headers
             .iter()
             .filter(|(name, _)| !VOLATILE_HEADERS.contains(&name.as_str()))
             .map(|(name, value)| {
@@ -537,7 +540,7 @@ impl Harness {
                 )
             })
             .collect();
-        let bytes = response.bytes().await?;
+        let bytes = answer.raw;
         let body = if bytes.is_empty() {
             Value::Null
         } else {
@@ -547,11 +550,11 @@ impl Harness {
         };
         Ok(Exchange {
             request: format!("{} {}", request.method, request.path),
-            status,
             headers,
             body,
             had_body: !bytes.is_empty(),
-            raw: bytes.to_vec(),
+            status: answer.status,
+            raw: bytes,
         })
     }
 }

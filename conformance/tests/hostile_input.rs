@@ -246,10 +246,12 @@ fn unknown_paths(document: &Document, operations: &[Operation]) -> Vec<Probe> {
 
 #[tokio::test]
 async fn hostile_input_never_gets_a_5xx_a_dropshot_body_or_an_undocumented_shape() {
-    let running = campaignd::app::start_in_memory(true).await.unwrap();
-    let http = reqwest::Client::new();
+    let server = campaign_test_utils::TestServer::in_process(true)
+        .await
+        .unwrap();
+    let http = server.http().reqwest().clone();
     // Lift every workspace's limits: the sweep must reach the handlers.
-    let sandbox = sandbox::Client::new(running.url("sandbox"));
+    let sandbox = sandbox::Client::new(server.url("sandbox"));
     let workspaces = sandbox.list_workspaces().send().await.unwrap();
     for workspace in &workspaces.items {
         let plenty = std::num::NonZeroU32::new(1_000_000);
@@ -281,7 +283,7 @@ async fn hostile_input_never_gets_a_5xx_a_dropshot_body_or_an_undocumented_shape
     ] {
         let text = std::fs::read_to_string(openapi.join(format!("{face}.json"))).unwrap();
         let document = Document::new(&text).unwrap();
-        let origin = running.origin(face);
+        let origin = server.origin(face);
         let (key, campaign) = demo_of(face);
         let credential = document.credential_header();
         let operations = document.operations();
@@ -381,5 +383,5 @@ async fn hostile_input_never_gets_a_5xx_a_dropshot_body_or_an_undocumented_shape
         failures.len(),
         failures.join("\n")
     );
-    running.close().await;
+    server.close().await;
 }
