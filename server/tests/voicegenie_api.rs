@@ -278,7 +278,7 @@ async fn the_generated_client_pauses_and_starts() {
     face.seed(campaign("active", 2, json!([{"channel": "call"}])))
         .await;
     let client = voicegenie::Client::new_with_client(
-        &face.server.origin("voicegenie"),
+        face.server.origin("voicegenie"),
         campaign_client::api_key_client("x-api-key", KEY).unwrap(),
     );
     let paused = client

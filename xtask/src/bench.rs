@@ -2,12 +2,14 @@
 //! throughput of durable pause+resume pairs against a no-op endpoint of the
 //! same server, both measured by wrk in one run on loopback.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use campaign_test_utils::TestServer;
+use campaign_test_utils::http::blocking;
+use serde_json::{Value, json};
 
 /// Options of the task.
 #[derive(clap::Args)]
@@ -43,100 +45,62 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("wrk is not installed (Debian: apt-get install wrk)");
     }
     eprintln!("==> building campaignd (release)");
-    let built = Command::new(crate::cargo())
-        .args(["build", "--release", "-q", "-p", "campaignd"])
-        .current_dir(&root)
-        .status()?;
-    if !built.success() {
-        bail!("building campaignd failed");
-    }
+    let binary = campaign_test_utils::campaignd_binary(&root, true)?;
     let data = std::env::temp_dir().join(format!("campaignd-http-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
-    let mut server = Command::new(root.join("target/release/campaignd"))
-        .args(["serve", "--port", "0", "--show-internal", "--data-dir"])
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting campaignd")?;
-    let result = http_bench(&mut server, &args, &data);
-    let _ = server.kill();
-    let _ = server.wait();
+    let server = TestServer::spawn(
+        &binary,
+        [
+            "serve".as_ref(),
+            "--port".as_ref(),
+            "0".as_ref(),
+            "--show-internal".as_ref(),
+            "--data-dir".as_ref(),
+            data.as_os_str(),
+        ],
+    )?;
+    let result = http_bench(&server, &args, &data);
+    drop(server);
     let _ = std::fs::remove_dir_all(&data);
     result.map(|()| ExitCode::SUCCESS)
 }
 
-/// Where the bench reaches the server: the sandbox API, Alta's public
-/// origin (its front layer) and Alta's internal dropshot server.
-struct Origins {
-    sandbox: String,
-    alta: String,
-    alta_internal: String,
-}
-
-fn origins(server: &mut Child) -> anyhow::Result<Origins> {
-    let stdout = server.stdout.take().context("campaignd's stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    let (mut sandbox, mut alta, mut alta_internal) = (None, None, None);
-    for line in lines.by_ref() {
-        let line = line?;
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        match fields.as_slice() {
-            ["internal", "alta", origin] => alta_internal = Some(origin.to_string()),
-            [name, _, document] => {
-                let origin = document.trim_end_matches("/openapi.json").to_string();
-                match *name {
-                    "sandbox" => sandbox = Some(origin),
-                    "alta" => alta = Some(origin),
-                    _ => {}
-                }
-            }
-            _ => {}
-        }
-        if sandbox.is_some() && alta.is_some() && alta_internal.is_some() {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    Ok(Origins {
-        sandbox: sandbox.context("no sandbox URL")?,
-        alta: alta.context("no alta URL")?,
-        alta_internal: alta_internal.context("no internal alta address")?,
-    })
-}
-
-fn http_bench(server: &mut Child, args: &Args, data: &Path) -> anyhow::Result<()> {
-    let Origins {
-        sandbox,
-        alta,
-        alta_internal,
-    } = origins(server)?;
-    crate::http::json(
+fn http_bench(server: &TestServer, args: &Args, data: &Path) -> anyhow::Result<()> {
+    let sandbox = server.url("sandbox");
+    let alta = server.origin("alta");
+    let alta_internal = server
+        .ports()
+        .api("alta")
+        .internal
+        .as_deref()
+        .context("the port table has no internal address for alta")?;
+    let post = |method: &str, path: &str, body: Value| {
+        blocking::json(method, &format!("{sandbox}{path}"), Some(&body))
+    };
+    post(
         "POST",
-        &format!("{sandbox}/workspaces"),
-        Some(r#"{"id": "bench", "dialect": "alta"}"#),
+        "/workspaces",
+        json!({"id": "bench", "dialect": "alta"}),
     )?;
-    crate::http::json(
+    post(
         "POST",
-        &format!("{sandbox}/workspaces/bench/keys"),
-        Some(r#"{"key": "bench_token"}"#),
+        "/workspaces/bench/keys",
+        json!({"key": "bench_token"}),
     )?;
-    crate::http::json(
+    post(
         "PUT",
-        &format!("{sandbox}/workspaces/bench/rate-limits"),
-        Some(r#"{"perMinute": 100000000}"#),
+        "/workspaces/bench/rate-limits",
+        json!({"perMinute": 100_000_000}),
     )?;
     for n in 0..CAMPAIGNS {
-        let body = format!(
-            r#"{{"id": "00000000-0000-4000-8000-{n:012}", "name": "bench {n}", "status": "active",
-                "steps": [{{"channel": "email", "delaySeconds": 86400}}],
-                "prospects": [{{"email": "a@bench.example"}}, {{"email": "b@bench.example"}}]}}"#
-        );
-        crate::http::json(
-            "POST",
-            &format!("{sandbox}/workspaces/bench/campaigns"),
-            Some(&body),
-        )?;
+        let campaign = json!({
+            "id": format!("00000000-0000-4000-8000-{n:012}"),
+            "name": format!("bench {n}"),
+            "status": "active",
+            "steps": [{"channel": "email", "delaySeconds": 86400}],
+            "prospects": [{"email": "a@bench.example"}, {"email": "b@bench.example"}]
+        });
+        post("POST", "/workspaces/bench/campaigns", campaign)?;
     }
     let script = data.join("pause_resume.lua");
     std::fs::write(
@@ -178,7 +142,7 @@ end
     let script_arg = script.to_string_lossy().to_string();
     let noop = wrk(&[], &format!("{alta}/healthz"))?;
     let direct = wrk(&[], &format!("{alta_internal}/healthz"))?;
-    let pairs = wrk(&["-s", &script_arg], &alta)?;
+    let pairs = wrk(&["-s", &script_arg], alta)?;
     let direct_again = wrk(&[], &format!("{alta_internal}/healthz"))?;
     let noop_again = wrk(&[], &format!("{alta}/healthz"))?;
     let reference = (noop + noop_again) / 2.0;

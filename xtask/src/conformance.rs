@@ -7,11 +7,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use campaign_test_utils::TestServer;
+use campaign_test_utils::http::blocking;
 use serde::Deserialize;
 
 /// The header each face needs on a demo server, for schemathesis.
@@ -343,56 +344,21 @@ fn junit(cases: &[CaseResult]) -> String {
 fn schemathesis(root: &Path, out: &Path) -> anyhow::Result<bool> {
     let st = crate::tools::Tools::ensure()?.venv_bin("st");
     eprintln!("==> building campaignd for schemathesis");
-    let built = Command::new(crate::cargo())
-        .args(["build", "-q", "-p", "campaignd"])
-        .current_dir(root)
-        .status()?;
-    if !built.success() {
-        bail!("building campaignd failed");
-    }
-    let mut server = Command::new(crate::tools::target_dir(root).join("debug/campaignd"))
-        .args([
+    let binary = campaign_test_utils::campaignd_binary(root, false)?;
+    let server = TestServer::spawn(
+        &binary,
+        [
             "serve", "--memory", "--demo", "--clock", "virtual", "--port", "0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting campaignd")?;
-    let result = fuzz_faces(&st, &mut server, out);
-    let _ = server.kill();
-    let _ = server.wait();
-    result
-}
-
-fn fuzz_faces(st: &Path, server: &mut std::process::Child, out: &Path) -> anyhow::Result<bool> {
-    let stdout = server.stdout.take().context("campaignd's stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    // (name, base URL, document URL): the documents' paths are relative to
-    // the base URL (their servers' base path).
-    let mut faces: Vec<(String, String, String)> = Vec::new();
-    for line in lines.by_ref() {
-        let line = line?;
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        if let [name, base, document] = fields.as_slice() {
-            if document.ends_with("/openapi.json") {
-                faces.push((name.to_string(), base.to_string(), document.to_string()));
-            }
-        } else if !faces.is_empty() && line.trim().is_empty() {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    let sandbox = faces
-        .iter()
-        .find(|(n, _, _)| n == "sandbox")
-        .map(|(_, base, _)| base.clone())
-        .context("no sandbox face")?;
-    lift_rate_limits(&sandbox)?;
-
+        ],
+    )?;
+    lift_rate_limits(server.url("sandbox"))?;
     let mut all_passed = true;
-    for (name, base, document) in &faces {
+    // The documents' paths are relative to each API's base URL (their
+    // servers' base path).
+    for api in &server.ports().apis {
+        let (name, base, document) = (&api.name, &api.base_url, &api.document);
         eprintln!("==> schemathesis: {name} ({document}, base URL {base})");
-        let mut command = Command::new(st);
+        let mut command = Command::new(&st);
         command
             .args(["run", document, "--url", base])
             .args(["--checks", "not_a_server_error,response_schema_conformance"])
@@ -420,14 +386,16 @@ fn fuzz_faces(st: &Path, server: &mut std::process::Child, out: &Path) -> anyhow
 /// Lifts every workspace's limits so fuzzing reaches the handlers instead
 /// of the rate limiter (429s are tested by the conformance cases).
 fn lift_rate_limits(sandbox: &str) -> anyhow::Result<()> {
-    let listing = crate::http::json("GET", &format!("{sandbox}/workspaces"), None)
+    let listing = blocking::json("GET", &format!("{sandbox}/workspaces"), None)
         .context("listing workspaces")?;
     for workspace in listing["items"].as_array().into_iter().flatten() {
         let id = workspace["id"].as_str().unwrap_or_default();
-        crate::http::json(
+        blocking::json(
             "PUT",
             &format!("{sandbox}/workspaces/{id}/rate-limits"),
-            Some(r#"{"perMinute": 1000000, "perDay": 100000000, "prospectsPerMinute": 1000000}"#),
+            Some(&serde_json::json!({
+                "perMinute": 1_000_000, "perDay": 100_000_000, "prospectsPerMinute": 1_000_000
+            })),
         )
         .with_context(|| format!("lifting the rate limits of {id}"))?;
     }

@@ -20,6 +20,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use campaign_test_utils::http::blocking;
 use serde_json::Value;
 
 use crate::openapi::{APIS, resolve};
@@ -212,7 +213,6 @@ fn prism_answers_every_status(
         .arg(port.to_string())
         .current_dir(root);
     let _prism = start_until(command, "Prism is listening", Duration::from_secs(60))?;
-    let agent = crate::http::agent();
     let (auth_name, auth_value) = credential(&doc);
     let mut checked = 0;
     let mut problems = Vec::new();
@@ -240,26 +240,31 @@ fn prism_answers_every_status(
                 checked += 1;
                 let response = resolve(&doc, response);
                 let expected = first_example(&response["content"]["application/json"]);
-                let request = ureq::http::Request::builder()
-                    .method(method.to_uppercase().as_str())
-                    .uri(&url)
-                    .header("Prefer", format!("code={code}"))
-                    .header(auth_name.as_str(), auth_value.as_str())
-                    .header("Content-Type", "application/json")
-                    .body(body.map(|b| b.to_string()).unwrap_or_default())?;
+                let prefer = format!("code={code}");
+                let headers = [
+                    ("Prefer", prefer.as_str()),
+                    (auth_name.as_str(), auth_value.as_str()),
+                    ("Content-Type", "application/json"),
+                ];
+                let body = body.map(|b| b.to_string()).unwrap_or_default();
                 let what = format!(
                     "prism {api}: {} {path} (Prefer: code={code})",
                     method.to_uppercase()
                 );
-                let mut answer = match agent.run(request) {
+                let answer = match blocking::call(
+                    &method.to_uppercase(),
+                    &url,
+                    &headers,
+                    Some(body.as_bytes()),
+                ) {
                     Ok(answer) => answer,
                     Err(e) => {
-                        problems.push(format!("{what}: {e}"));
+                        problems.push(format!("{what}: {e:#}"));
                         continue;
                     }
                 };
-                let got_status = answer.status().as_u16();
-                let got_body = answer.body_mut().read_to_string().unwrap_or_default();
+                let got_status = answer.status;
+                let got_body = String::from_utf8_lossy(&answer.raw).into_owned();
                 if got_status != code {
                     problems.push(format!("{what}: answered {got_status} {got_body}"));
                     continue;

@@ -9,7 +9,6 @@ mod bench;
 mod ci;
 mod conformance;
 mod contract;
-mod http;
 mod openapi;
 mod samples;
 mod specmatic;

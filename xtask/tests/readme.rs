@@ -6,21 +6,14 @@
 //! line its `# expect:` comments name. A block the test does not run is
 //! preceded by `<!-- readme-test: not run: <why> -->`.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+
+use campaign_test_utils::TestServer;
+use campaign_test_utils::http::blocking;
 
 /// The marker of a block the test does not run.
 const NOT_RUN: &str = "<!-- readme-test: not run: ";
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -58,54 +51,29 @@ fn blocks(markdown: &str) -> Vec<Block> {
     blocks
 }
 
-/// Starts `campaignd serve --demo --clock virtual` on free ports; returns
-/// it and the `host:port` of each face in port order (sandbox first).
-fn demo_server() -> (Killed, Vec<String>) {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
-    let built = Command::new(env!("CARGO"))
-        .args(["build", "-q", "-p", "campaignd"])
-        .current_dir(root())
-        .status()
-        .unwrap();
-    assert!(built.success(), "building campaignd");
-    let mut child = Command::new(target.join("debug/campaignd"))
-        .args([
+/// Starts `campaignd serve --demo --clock virtual` on free ports through
+/// the test harness.
+fn demo_server() -> TestServer {
+    let binary = campaign_test_utils::campaignd_binary(&root(), false).unwrap();
+    let server = TestServer::spawn(
+        &binary,
+        [
             "serve", "--memory", "--demo", "--clock", "virtual", "--port", "0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let server = Killed(child);
-    let mut faces = Vec::new();
-    let mut lines = BufReader::new(stdout).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        if let [_, _, document] = fields.as_slice()
-            && let Some(origin) = document.strip_suffix("/openapi.json")
-        {
-            faces.push(origin.trim_start_matches("http://").to_string());
-        } else if !faces.is_empty() && line.trim().is_empty() {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    assert_eq!(faces.len(), 6, "the start-up table lists six faces");
-    (server, faces)
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        server.ports().apis.len(),
+        6,
+        "the port table lists six APIs"
+    );
+    server
 }
 
 /// Puts the demo world back as it was at start.
-fn reset(sandbox: &str) {
-    let status = Command::new("curl")
-        .args(["-sf", "-o", "/dev/null", "-X", "POST"])
-        .arg(format!("http://{sandbox}/reset"))
-        .status()
-        .unwrap();
-    assert!(status.success(), "resetting the demo world");
+fn reset(server: &TestServer) {
+    let url = format!("{}/reset", server.url("sandbox"));
+    blocking::json("POST", &url, None).expect("resetting the demo world");
 }
 
 #[test]
@@ -113,7 +81,14 @@ fn every_readme_shell_block_runs_as_written() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let blocks = blocks(&readme);
     assert!(blocks.len() >= 10, "the README's blocks: {blocks:#?}");
-    let (_server, faces) = demo_server();
+    let server = demo_server();
+    // `host:port` of each API in port order (sandbox first).
+    let faces: Vec<&str> = server
+        .ports()
+        .apis
+        .iter()
+        .map(|api| api.origin.trim_start_matches("http://"))
+        .collect();
     let prism_port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -125,7 +100,7 @@ fn every_readme_shell_block_runs_as_written() {
             eprintln!("not run ({why}):\n{}", block.text);
             continue;
         }
-        reset(&faces[0]);
+        reset(&server);
         let mut script = block.text.clone();
         for (offset, face) in faces.iter().enumerate() {
             script = script.replace(&format!("127.0.0.1:{}", 7070 + offset), face);
