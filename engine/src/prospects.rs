@@ -64,18 +64,18 @@ impl Engine {
             for seed in seeds {
                 let changed = exec(
                     tx,
-                    "UPDATE prospects SET first_name = COALESCE(?3, first_name),
-                         last_name = COALESCE(?4, last_name), company = COALESCE(?5, company),
-                         job_title = COALESCE(?6, job_title), updated_at = ?7
-                     WHERE campaign_id = ?1 AND email = ?2",
+                    "UPDATE prospects SET first_name = COALESCE(?1, first_name),
+                         last_name = COALESCE(?2, last_name), company = COALESCE(?3, company),
+                         job_title = COALESCE(?4, job_title), updated_at = ?5
+                     WHERE campaign_id = ?6 AND email = ?7",
                     params![
-                        campaign_id,
-                        seed.email,
                         seed.first_name,
                         seed.last_name,
                         seed.company,
                         seed.job_title,
-                        now
+                        now,
+                        campaign_id,
+                        seed.email
                     ],
                 )?;
                 if changed > 0 {

@@ -201,15 +201,15 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
     let mut faces = Vec::new();
     let mut servers = Vec::new();
     let mut fronts = Vec::new();
-    for (offset, spec) in FACES.iter().enumerate() {
+    for spec in &FACES {
         let port = if options.port == 0 {
             0
         } else {
-            options.port + offset as u16
+            options.port + spec.info.port_offset
         };
         let public = SocketAddr::V4(SocketAddrV4::new(options.bind, port));
         let listener = std::net::TcpListener::bind(public)
-            .with_context(|| format!("starting the {} server on {public}", spec.name))?;
+            .with_context(|| format!("starting the {} server on {public}", spec.name()))?;
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let addr = listener.local_addr()?;
@@ -219,7 +219,7 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
         api.register(health).map_err(|e| anyhow::anyhow!("{e}"))?;
         let context = || FaceContext {
             app: Arc::clone(&app),
-            dialect: spec.dialect,
+            dialect: spec.dialect(),
             document: spec.document,
         };
         let config = ConfigDropshot {
@@ -227,12 +227,12 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
             default_request_body_max_bytes: crate::front::BODY_LIMIT,
             ..ConfigDropshot::default()
         };
-        let server = ServerBuilder::new(api, context(), log.new(slog::o!("face" => spec.name)))
+        let server = ServerBuilder::new(api, context(), log.new(slog::o!("face" => spec.name())))
             .config(config)
             .start()
-            .map_err(|e| anyhow::anyhow!("starting the {} server: {e}", spec.name))?;
-        let routes = crate::front::Routes::from_document(spec.document, spec.prefix)
-            .with_context(|| format!("reading the {} document's paths", spec.name))?;
+            .map_err(|e| anyhow::anyhow!("starting the {} server: {e}", spec.name()))?;
+        let routes = crate::front::Routes::from_document(spec.document, spec.info.prefix)
+            .with_context(|| format!("reading the {} document's paths", spec.name()))?;
         let front = crate::front::Front::new(
             Arc::new(context()),
             routes,
@@ -241,8 +241,8 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
         );
         fronts.push(tokio::spawn(crate::front::serve(listener, Arc::new(front))));
         faces.push(Face {
-            name: spec.name,
-            base_url: format!("http://{addr}{}", spec.prefix),
+            name: spec.name(),
+            base_url: format!("http://{addr}{}", spec.info.prefix),
             addr,
             internal_addr: server.local_addr(),
         });

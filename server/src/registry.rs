@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use campaign_api::apis::{APIS, Api};
 use campaign_api::sandbox::Dialect;
 use campaign_engine::{CampaignIds, Dialects, DomainEvent, IdScheme, ProspectIds};
 use dropshot::ApiDescription;
@@ -28,12 +29,8 @@ pub struct DialectRules {
 
 /// A face to serve.
 pub struct FaceSpec {
-    /// Short name (`sandbox`, `alta`, ...).
-    pub name: &'static str,
-    /// The dialect of its workspaces (none: the sandbox control API).
-    pub dialect: Option<Dialect>,
-    /// The vendor's path prefix.
-    pub prefix: &'static str,
+    /// Its entry in the API registry (ident, port offset, path prefix).
+    pub info: &'static Api,
     /// The checked-in OpenAPI document it serves.
     pub document: &'static str,
     /// Its dropshot routes.
@@ -47,9 +44,7 @@ pub struct FaceSpec {
 /// Every face, in port order.
 pub static FACES: [FaceSpec; 6] = [
     FaceSpec {
-        name: "sandbox",
-        dialect: None,
-        prefix: "",
+        info: &APIS[0],
         document: include_str!("../../openapi/sandbox.json"),
         api: campaign_api::sandbox::sandbox_api_mod::api_description::<
             faces::sandbox::SandboxApiImpl,
@@ -58,18 +53,14 @@ pub static FACES: [FaceSpec; 6] = [
         rules: None,
     },
     FaceSpec {
-        name: "alta",
-        dialect: Some(Dialect::Alta),
-        prefix: "/v1",
+        info: &APIS[1],
         document: include_str!("../../openapi/alta.json"),
         api: campaign_api::alta::alta_api_mod::api_description::<faces::alta::AltaApiImpl>,
         gate: crate::front::vendor::<faces::alta::AltaApiImpl>,
         rules: Some(&faces::alta::RULES),
     },
     FaceSpec {
-        name: "voicegenie",
-        dialect: Some(Dialect::Voicegenie),
-        prefix: "",
+        info: &APIS[2],
         document: include_str!("../../openapi/voicegenie.json"),
         api: campaign_api::voicegenie::voice_genie_api_mod::api_description::<
             faces::voicegenie::VoiceGenieApiImpl,
@@ -78,9 +69,7 @@ pub static FACES: [FaceSpec; 6] = [
         rules: Some(&faces::voicegenie::RULES),
     },
     FaceSpec {
-        name: "leadterra",
-        dialect: Some(Dialect::Leadterra),
-        prefix: "",
+        info: &APIS[3],
         document: include_str!("../../openapi/leadterra.json"),
         api: campaign_api::leadterra::leadterra_api_mod::api_description::<
             faces::leadterra::LeadterraApiImpl,
@@ -89,9 +78,7 @@ pub static FACES: [FaceSpec; 6] = [
         rules: Some(&faces::leadterra::RULES),
     },
     FaceSpec {
-        name: "leadlex",
-        dialect: Some(Dialect::Leadlex),
-        prefix: "/functions/v1/api-gateway",
+        info: &APIS[4],
         document: include_str!("../../openapi/leadlex.json"),
         api: campaign_api::leadlex::leadlex_api_mod::api_description::<
             faces::leadlex::LeadlexApiImpl,
@@ -100,9 +87,7 @@ pub static FACES: [FaceSpec; 6] = [
         rules: Some(&faces::leadlex::RULES),
     },
     FaceSpec {
-        name: "woodpecker",
-        dialect: Some(Dialect::Woodpecker),
-        prefix: "/rest",
+        info: &APIS[5],
         document: include_str!("../../openapi/woodpecker.json"),
         api: campaign_api::woodpecker::woodpecker_api_mod::api_description::<
             faces::woodpecker::WoodpeckerApiImpl,
@@ -112,11 +97,23 @@ pub static FACES: [FaceSpec; 6] = [
     },
 ];
 
+impl FaceSpec {
+    /// Its name: the registry's ident.
+    pub fn name(&self) -> &'static str {
+        self.info.ident
+    }
+
+    /// The dialect of its workspaces (none: the sandbox control API).
+    pub fn dialect(&self) -> Option<Dialect> {
+        Dialect::from_tag(self.info.ident)
+    }
+}
+
 /// The rules of a stored dialect tag.
 fn rules(tag: &str) -> Option<&'static DialectRules> {
     FACES
         .iter()
-        .find(|face| face.dialect.is_some_and(|d| d.tag() == tag))
+        .find(|face| face.info.ident == tag)
         .and_then(|face| face.rules)
 }
 
@@ -159,5 +156,28 @@ impl Dialects for Registry {
         now_ms: i64,
     ) -> Vec<(&'static str, String)> {
         webhooks(dialect).map_or_else(Vec::new, |w| (w.bodies)(event, now_ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_registered_api_is_served_once_in_port_order() {
+        assert_eq!(FACES.len(), APIS.len());
+        for (face, api) in FACES.iter().zip(&APIS) {
+            assert!(
+                std::ptr::eq(face.info, api),
+                "{} is out of order",
+                api.ident
+            );
+            assert_eq!(
+                face.rules.is_some(),
+                face.dialect().is_some(),
+                "{}",
+                api.ident
+            );
+        }
     }
 }

@@ -23,7 +23,7 @@ use anyhow::{Context, bail};
 use campaign_test_utils::http::blocking;
 use serde_json::Value;
 
-use crate::openapi::{APIS, resolve};
+use crate::openapi::{idents, resolve};
 use crate::tools::Tools;
 
 /// The vendor faces (every document but the sandbox's).
@@ -77,7 +77,7 @@ fn redocly(tools: &Tools, root: &Path) -> anyhow::Result<Vec<String>> {
     let mut command = Command::new(tools.npm_bin("redocly"));
     Tools::quiet_env(&mut command)
         .args(["lint", "--extends=recommended-strict", "--format=stylish"])
-        .args(APIS.iter().map(|api| format!("openapi/{api}.json")))
+        .args(idents().map(|api| format!("openapi/{api}.json")))
         .current_dir(root);
     let output = command.output().context("running redocly")?;
     let text = format!(
@@ -325,7 +325,7 @@ fn python_clients(tools: &Tools, root: &Path) -> anyhow::Result<Vec<String>> {
         std::env::var("PATH").unwrap_or_default()
     );
     let mut problems = Vec::new();
-    for api in APIS {
+    for api in idents() {
         let package = format!("{api}_client");
         let generated = Command::new(tools.venv_bin("openapi-python-client"))
             .args([

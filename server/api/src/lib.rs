@@ -21,6 +21,7 @@
 //! - Timestamps are ISO 8601 UTC with whole seconds ([`wire::Iso8601`]).
 
 pub mod alta;
+pub mod apis;
 pub mod leadlex;
 pub mod leadterra;
 pub mod ports;

@@ -22,94 +22,29 @@ pub fn environment() -> anyhow::Result<Environment> {
     Ok(Environment::new(MANAGER_COMMAND, root, "openapi/base")?.with_default_git_branch("HEAD"))
 }
 
-/// Every API the project serves, one document each.
+/// Every API of the registry (`campaign_api::apis::APIS`), one document
+/// each.
 pub fn all_apis() -> anyhow::Result<ManagedApis> {
-    let version = semver::Version::new(1, 0, 0);
-    let apis = vec![
-        ManagedApiConfig {
-            ident: "alta",
-            versions: Versions::new_lockstep(version.clone()),
-            title: "Alta-style Campaigns API (sandbox)",
+    let mut apis = Vec::new();
+    for api in &campaign_api::apis::APIS {
+        let version: semver::Version = api
+            .version
+            .parse()
+            .with_context(|| format!("the version of {}", api.ident))?;
+        apis.push(ManagedApi::from(ManagedApiConfig {
+            ident: api.ident,
+            versions: Versions::new_lockstep(version),
+            title: api.title,
             metadata: ManagedApiMetadata {
-                description: Some(
-                    "The canonical campaigns API of the campaign sandbox, faithful to Alta's \
-                     public API under /v1.",
-                ),
+                description: Some(api.description),
                 ..ManagedApiMetadata::default()
             },
-            api_description: campaign_api::alta::alta_api_mod::stub_api_description,
-        },
-        ManagedApiConfig {
-            ident: "sandbox",
-            versions: Versions::new_lockstep(version.clone()),
-            title: "Campaign Sandbox Control API",
-            metadata: ManagedApiMetadata {
-                description: Some(
-                    "Set up and observe a sandbox world: workspaces, keys, campaigns, the \
-                     clock, the send log and injected faults. No authentication; loopback only.",
-                ),
-                ..ManagedApiMetadata::default()
-            },
-            api_description: campaign_api::sandbox::sandbox_api_mod::stub_api_description,
-        },
-        ManagedApiConfig {
-            ident: "voicegenie",
-            versions: Versions::new_lockstep(version.clone()),
-            title: "VoiceGenie Campaign API (sandbox)",
-            metadata: ManagedApiMetadata {
-                description: Some(
-                    "VoiceGenie's voice-campaign API as documented, served by the campaign \
-                     sandbox: paths without prefix, x-api-key auth, {success, data, message}.",
-                ),
-                ..ManagedApiMetadata::default()
-            },
-            api_description: campaign_api::voicegenie::voice_genie_api_mod::stub_api_description,
-        },
-        ManagedApiConfig {
-            ident: "leadterra",
-            versions: Versions::new_lockstep(version.clone()),
-            title: "Leadterra Campaign API (sandbox)",
-            metadata: ManagedApiMetadata {
-                description: Some(
-                    "Leadterra's email-sequence API as documented, served by the campaign \
-                     sandbox: paths under /v1, Bearer sk_live_/sk_test_ keys.",
-                ),
-                ..ManagedApiMetadata::default()
-            },
-            api_description: campaign_api::leadterra::leadterra_api_mod::stub_api_description,
-        },
-        ManagedApiConfig {
-            ident: "leadlex",
-            versions: Versions::new_lockstep(version.clone()),
-            title: "Leadlex Outreach API (sandbox)",
-            metadata: ManagedApiMetadata {
-                description: Some(
-                    "Leadlex's outreach API as documented, served by the campaign sandbox: paths \
-                     under /functions/v1/api-gateway, Bearer wbk_ keys with scopes and rate tiers.",
-                ),
-                ..ManagedApiMetadata::default()
-            },
-            api_description: campaign_api::leadlex::leadlex_api_mod::stub_api_description,
-        },
-        ManagedApiConfig {
-            ident: "woodpecker",
-            versions: Versions::new_lockstep(version.clone()),
-            title: "Woodpecker Campaign API (sandbox)",
-            metadata: ManagedApiMetadata {
-                description: Some(
-                    "Woodpecker's cold-email API as documented, served by the campaign sandbox: \
-                     paths under /rest/v2, x-api-key, integer ids, three error shapes.",
-                ),
-                ..ManagedApiMetadata::default()
-            },
-            api_description: campaign_api::woodpecker::woodpecker_api_mod::stub_api_description,
-        },
-    ];
-    Ok(
-        ManagedApis::new(apis.into_iter().map(ManagedApi::from).collect::<Vec<_>>())
-            .context("listing managed APIs")?
-            .with_validation(validate_operations),
-    )
+            api_description: api.stub,
+        }));
+    }
+    Ok(ManagedApis::new(apis)
+        .context("listing managed APIs")?
+        .with_validation(validate_operations))
 }
 
 /// Every operation: exactly one tag, a summary, a description, and a

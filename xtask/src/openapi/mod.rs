@@ -31,15 +31,19 @@ pub mod upstream;
 /// The command that regenerates the documents, printed by `check`.
 pub const FIX_COMMAND: &str = "cargo xtask openapi generate";
 
-/// Every API, by the ident of its document.
-pub const APIS: &[&str] = &[
-    "alta",
-    "sandbox",
-    "voicegenie",
-    "leadterra",
-    "leadlex",
-    "woodpecker",
-];
+/// Every API's ident, in the registry's (port) order.
+pub fn idents() -> impl Iterator<Item = &'static str> {
+    campaign_api::apis::APIS.iter().map(|api| api.ident)
+}
+
+/// Where the registry is written for the generated client's build script.
+pub const REGISTRY_FILE: &str = "openapi/registry/apis.json";
+
+/// The registry as the client's build script reads it: each API's ident,
+/// title, description, version, port offset and prefix, in port order.
+pub fn registry_json() -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(&campaign_api::apis::APIS)? + "\n")
+}
 
 /// Follows the local `$ref`s from the node at `pointer` to the node they
 /// name; `None` when a reference dangles or loops.
@@ -99,9 +103,16 @@ pub fn enrich(root: &Path, ident: &str, base: &str) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(&doc)? + "\n")
 }
 
-/// Writes every enriched document from its base document.
+/// Writes every enriched document from its base document, and the
+/// registry file.
 fn generate_enriched(root: &Path) -> anyhow::Result<()> {
-    for ident in APIS {
+    let registry = registry_json()?;
+    let path = root.join(REGISTRY_FILE);
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(registry.as_str()) {
+        std::fs::write(&path, registry).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("    wrote {REGISTRY_FILE}");
+    }
+    for ident in idents() {
         let base = read(&root.join(format!("openapi/base/{ident}.json")))?;
         let enriched = enrich(root, ident, &base).with_context(|| format!("enriching {ident}"))?;
         let path = root.join(format!("openapi/{ident}.json"));
@@ -118,7 +129,13 @@ fn generate_enriched(root: &Path) -> anyhow::Result<()> {
 /// incompatibilities with the vendors' published documents.
 pub fn enriched_problems(root: &Path) -> anyhow::Result<Vec<String>> {
     let mut problems = Vec::new();
-    for ident in APIS {
+    let registry = std::fs::read_to_string(root.join(REGISTRY_FILE)).unwrap_or_default();
+    if registry != registry_json()? {
+        problems.push(format!(
+            "{REGISTRY_FILE} is stale: it differs from campaign_api::apis::APIS"
+        ));
+    }
+    for ident in idents() {
         let base = read(&root.join(format!("openapi/base/{ident}.json")))?;
         let wanted = enrich(root, ident, &base).with_context(|| format!("enriching {ident}"))?;
         let path = root.join(format!("openapi/{ident}.json"));

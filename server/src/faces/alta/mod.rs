@@ -215,6 +215,31 @@ async fn serve<T: Serialize>(
     face::serve_json::<AltaApiImpl, T, _>(rqctx, extra_bucket, handler).await
 }
 
+/// Alta's state changes of one campaign (pause, resume): the path id
+/// checked, then `change(app, workspace, id)`; a success is a bodiless 200.
+async fn on_campaign(
+    rqctx: &RequestContext<FaceContext>,
+    path: Path<CampaignPath>,
+    change: impl FnOnce(&App, &str, &str) -> Result<(), Failure>,
+) -> AltaEmptyResult {
+    face::serve_empty::<AltaApiImpl, _>(rqctx, None, |app, caller| {
+        let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
+        change(app, &caller.workspace.id, &id)
+    })
+    .await
+}
+
+/// An optional body (Alta's pause and resume): absent or empty is the
+/// default.
+fn optional_body<T: Default + serde::de::DeserializeOwned>(
+    body: JsonInput<T, true>,
+) -> Result<T, Failure> {
+    Ok(body
+        .parse_optional()
+        .map_err(Failure::body)?
+        .unwrap_or_default())
+}
+
 impl AltaApi for AltaApiImpl {
     type Context = FaceContext;
 
@@ -294,20 +319,12 @@ impl AltaApi for AltaApiImpl {
         path: Path<CampaignPath>,
         body: JsonInput<PauseCampaignBody, true>,
     ) -> AltaEmptyResult {
-        face::serve_empty::<AltaApiImpl, _>(&rqctx, None, |app, caller| {
-            let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
-            let input = body
-                .parse_optional()
-                .map_err(Failure::body)?
-                .unwrap_or_default();
+        on_campaign(&rqctx, path, |app, workspace, id| {
+            let prospects = optional_body(body)?.pause_prospects.unwrap_or(false);
             app.engine
-                .pause(
-                    &caller.workspace.id,
-                    &id,
-                    input.pause_prospects.unwrap_or(false),
-                )
-                .map_err(|e| Failure::engine(e, "Campaign is not active"))?;
-            Ok(())
+                .pause(workspace, id, prospects)
+                .map(drop)
+                .map_err(|e| Failure::engine(e, "Campaign is not active"))
         })
         .await
     }
@@ -317,21 +334,15 @@ impl AltaApi for AltaApiImpl {
         path: Path<CampaignPath>,
         body: JsonInput<ResumeCampaignBody, true>,
     ) -> AltaEmptyResult {
-        face::serve_empty::<AltaApiImpl, _>(&rqctx, None, |app, caller| {
-            let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
-            let input = body
-                .parse_optional()
-                .map_err(Failure::body)?
-                .unwrap_or_default();
+        on_campaign(&rqctx, path, |app, workspace, id| {
             let options = StartOptions {
-                launch_drafts: false,
-                resume_prospects: input.resume_prospects.unwrap_or(false),
-                needs_approval: false,
+                resume_prospects: optional_body(body)?.resume_prospects.unwrap_or(false),
+                ..StartOptions::default()
             };
             app.engine
-                .start(&caller.workspace.id, &id, options)
-                .map_err(|e| Failure::engine(e, "Campaign is not paused"))?;
-            Ok(())
+                .start(workspace, id, options)
+                .map(drop)
+                .map_err(|e| Failure::engine(e, "Campaign is not paused"))
         })
         .await
     }

@@ -223,11 +223,31 @@ fn campaign_wire(view: &CampaignView) -> Result<Campaign, Failure> {
 /// A bodiless state change of one campaign: `change` runs in the engine;
 /// a campaign whose status does not allow it gets the `wrong_status`
 /// problem; `call` names the operation in a 500.
+/// What a state change answers when the campaign's status refuses it.
+type Refusal = (StatusCode, &'static str);
+/// Pausing a campaign that is not running.
+const NOT_RUNNING: Refusal = (StatusCode::BAD_REQUEST, "Campaign is not running.");
+/// Running a completed campaign.
+const COMPLETED: Refusal = (
+    StatusCode::CONFLICT,
+    "Campaign is completed and cannot run.",
+);
+/// Stopping a campaign that neither runs nor is paused.
+const IDLE: Refusal = (
+    StatusCode::BAD_REQUEST,
+    "Campaign is not running or paused.",
+);
+/// Deleting a running campaign.
+const RUNNING: Refusal = (
+    StatusCode::CONFLICT,
+    "Campaign is running: pause or stop it before deleting.",
+);
+
 async fn bodiless(
     rqctx: &RequestContext<FaceContext>,
     path: Path<CampaignPath>,
     change: impl FnOnce(&App, &str, &str) -> Result<(), EngineError>,
-    wrong_status: (StatusCode, &'static str),
+    wrong_status: Refusal,
     call: &'static str,
 ) -> WoodpeckerEmpty {
     let reply = serve(rqctx, |app, caller| {
@@ -253,8 +273,7 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
         _body: JsonInput<Value, true>,
     ) -> WoodpeckerEmpty {
         let pause = |app: &App, ws: &str, id: &str| app.engine.pause(ws, id, false).map(drop);
-        let not_running = (StatusCode::BAD_REQUEST, "Campaign is not running.");
-        bodiless(&rqctx, path, pause, not_running, "pause campaign").await
+        bodiless(&rqctx, path, pause, NOT_RUNNING, "pause campaign").await
     }
 
     async fn run_campaign(
@@ -267,11 +286,7 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
             ..StartOptions::default()
         };
         let run = |app: &App, ws: &str, id: &str| app.engine.start(ws, id, options).map(drop);
-        let completed = (
-            StatusCode::CONFLICT,
-            "Campaign is completed and cannot run.",
-        );
-        bodiless(&rqctx, path, run, completed, "run campaign").await
+        bodiless(&rqctx, path, run, COMPLETED, "run campaign").await
     }
 
     async fn stop_campaign(
@@ -280,11 +295,7 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
         _body: JsonInput<Value, true>,
     ) -> WoodpeckerEmpty {
         let stop = |app: &App, ws: &str, id: &str| app.engine.stop(ws, id).map(drop);
-        let idle = (
-            StatusCode::BAD_REQUEST,
-            "Campaign is not running or paused.",
-        );
-        bodiless(&rqctx, path, stop, idle, "stop campaign").await
+        bodiless(&rqctx, path, stop, IDLE, "stop campaign").await
     }
 
     async fn get_campaign(
@@ -307,11 +318,7 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
         path: Path<CampaignPath>,
     ) -> WoodpeckerEmpty {
         let delete = |app: &App, ws: &str, id: &str| app.engine.delete_campaign(ws, id).map(drop);
-        let running = (
-            StatusCode::CONFLICT,
-            "Campaign is running: pause or stop it before deleting.",
-        );
-        bodiless(&rqctx, path, delete, running, "delete campaign").await
+        bodiless(&rqctx, path, delete, RUNNING, "delete campaign").await
     }
 
     async fn create_campaign(
