@@ -232,6 +232,24 @@ pub struct CampaignSeed {
     pub scheduled_at: Option<Time>,
 }
 
+impl CampaignSeed {
+    /// A draft named `name` with nothing else: no steps, no prospects,
+    /// default timing, a generated id (fill in the rest with `..`).
+    pub fn named(name: String) -> Self {
+        Self {
+            id: None,
+            name,
+            description: None,
+            status: None,
+            steps: Vec::new(),
+            prospects: Vec::new(),
+            settings: None,
+            script_id: None,
+            scheduled_at: None,
+        }
+    }
+}
+
 /// Counters of a campaign's sends.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SendCounters {

@@ -4,7 +4,7 @@
 //! other public pages. Where Alta is silent the operation's description says
 //! what the sandbox chose.
 
-use dropshot::{HttpError, HttpResponseError, RequestContext};
+use dropshot::{HttpError, RequestContext};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -346,12 +346,7 @@ impl From<HttpError> for AltaError {
 
 impl crate::wire::Rejection for AltaError {}
 
-impl HttpResponseError for AltaError {
-    fn status_code(&self) -> dropshot::ErrorStatusCode {
-        dropshot::ErrorStatusCode::from_u16(self.status)
-            .unwrap_or(dropshot::ErrorStatusCode::BAD_REQUEST)
-    }
-}
+crate::wire::status_field_error!(AltaError);
 
 /// A reply of the Alta face.
 pub type AltaReply<T> = Reply<T, RateLimitHeaders>;

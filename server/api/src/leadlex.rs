@@ -2,7 +2,7 @@
 //! documented, `Authorization: Bearer wbk_...` keys with scopes, expiry and
 //! rate tiers, errors as `{"error": {"code", "message", "details"}}`.
 
-use dropshot::{HttpError, HttpResponseError, RequestContext};
+use dropshot::{HttpError, RequestContext};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -223,12 +223,7 @@ impl From<HttpError> for LeadlexError {
 
 impl crate::wire::Rejection for LeadlexError {}
 
-impl HttpResponseError for LeadlexError {
-    fn status_code(&self) -> dropshot::ErrorStatusCode {
-        dropshot::ErrorStatusCode::from_u16(self.status)
-            .unwrap_or(dropshot::ErrorStatusCode::BAD_REQUEST)
-    }
-}
+crate::wire::status_field_error!(LeadlexError);
 
 /// Rate-limit headers of every authenticated answer (with `X-Request-ID`,
 /// which every answer carries).

@@ -4,7 +4,7 @@
 //! Leadterra documents its error codes but not their body: the sandbox
 //! answers `{"error": {"code", "message"}}`.
 
-use dropshot::{HttpError, HttpResponseError, RequestContext};
+use dropshot::{HttpError, RequestContext};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -247,12 +247,7 @@ impl From<HttpError> for LeadterraError {
 
 impl crate::wire::Rejection for LeadterraError {}
 
-impl HttpResponseError for LeadterraError {
-    fn status_code(&self) -> dropshot::ErrorStatusCode {
-        dropshot::ErrorStatusCode::from_u16(self.status)
-            .unwrap_or(dropshot::ErrorStatusCode::BAD_REQUEST)
-    }
-}
+crate::wire::status_field_error!(LeadterraError);
 
 /// Path of campaign operations.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -2,7 +2,7 @@
 //! VoiceGenie documents them (no prefix), `x-api-key` auth and the
 //! `{success, data, message}` envelope.
 
-use dropshot::{HttpError, HttpResponseError, RequestContext};
+use dropshot::{HttpError, RequestContext};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -300,12 +300,7 @@ impl From<HttpError> for VoiceGenieError {
 
 impl crate::wire::Rejection for VoiceGenieError {}
 
-impl HttpResponseError for VoiceGenieError {
-    fn status_code(&self) -> dropshot::ErrorStatusCode {
-        dropshot::ErrorStatusCode::from_u16(self.status)
-            .unwrap_or(dropshot::ErrorStatusCode::BAD_REQUEST)
-    }
-}
+crate::wire::status_field_error!(VoiceGenieError);
 
 /// Rate-limit headers of every authenticated answer.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

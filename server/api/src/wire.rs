@@ -122,6 +122,25 @@ pub trait Rejection: From<HttpError> + dropshot::HttpResponseError + Serialize {
     }
 }
 
+/// The status of a vendor error value whose `status` field holds it; an
+/// impossible one (not 4xx/5xx) answers 400.
+pub fn error_status(status: u16) -> dropshot::ErrorStatusCode {
+    dropshot::ErrorStatusCode::from_u16(status).unwrap_or(dropshot::ErrorStatusCode::BAD_REQUEST)
+}
+
+/// dropshot's `HttpResponseError` for vendor error types that carry their
+/// status in a `status: u16` field.
+macro_rules! status_field_error {
+    ($($error:ty),+) => {$(
+        impl dropshot::HttpResponseError for $error {
+            fn status_code(&self) -> dropshot::ErrorStatusCode {
+                $crate::wire::error_status(self.status)
+            }
+        }
+    )+};
+}
+pub(crate) use status_field_error;
+
 /// A reply documented as a `200` with no body at all (Woodpecker's pause):
 /// errors may still carry a body.
 pub struct EmptyReply(pub Reply<()>);

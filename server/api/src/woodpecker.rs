@@ -6,7 +6,7 @@
 //! - 404: `{code, message, details}`;
 //! - 500: `{type, message, details}`.
 
-use dropshot::{HttpError, HttpResponseError, RequestContext};
+use dropshot::{HttpError, RequestContext};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -190,12 +190,7 @@ pub fn problem_timestamp(now_ms: i64) -> String {
         .to_string()
 }
 
-impl HttpResponseError for WoodpeckerError {
-    fn status_code(&self) -> dropshot::ErrorStatusCode {
-        dropshot::ErrorStatusCode::from_u16(self.status)
-            .unwrap_or(dropshot::ErrorStatusCode::BAD_REQUEST)
-    }
-}
+crate::wire::status_field_error!(WoodpeckerError);
 
 /// Path of campaign operations (one name for every route: dropshot needs
 /// the same variable name at the same position).

@@ -252,15 +252,8 @@ impl AltaApi for AltaApiImpl {
             check_text("name", Some(&input.name), true)?;
             check_text("description", input.description.as_deref(), false)?;
             let seed = CampaignSeed {
-                id: None,
-                name: input.name,
                 description: input.description,
-                status: None,
-                steps: Vec::new(),
-                prospects: Vec::new(),
-                settings: None,
-                script_id: None,
-                scheduled_at: None,
+                ..CampaignSeed::named(input.name)
             };
             let view = app
                 .engine

@@ -264,15 +264,8 @@ impl LeadterraApi for LeadterraApiImpl {
                 })
                 .collect();
             let seed = CampaignSeed {
-                id: None,
-                name: input.name,
-                description: None,
-                status: None,
                 steps,
-                prospects: Vec::new(),
-                settings: None,
-                script_id: None,
-                scheduled_at: None,
+                ..CampaignSeed::named(input.name)
             };
             let view = app
                 .engine

@@ -431,10 +431,6 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
                 });
             }
             let seed = CampaignSeed {
-                id: None,
-                name: upload.campaign_name,
-                description: None,
-                status: None,
                 steps: vec![StepSeed {
                     channel: Channel::Call,
                     delay_seconds: 0,
@@ -448,6 +444,7 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
                 }),
                 script_id: upload.script_id,
                 scheduled_at: scheduled_at.map(|t| t.0),
+                ..CampaignSeed::named(upload.campaign_name)
             };
             let view = app
                 .engine

@@ -336,10 +336,6 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
                 ));
             }
             let seed = CampaignSeed {
-                id: None,
-                name: input.name,
-                description: None,
-                status: None,
                 steps: input
                     .emails
                     .into_iter()
@@ -361,9 +357,7 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
                         ..ProspectSeed::default()
                     })
                     .collect(),
-                settings: None,
-                script_id: None,
-                scheduled_at: None,
+                ..CampaignSeed::named(input.name)
             };
             let view = app
                 .engine
