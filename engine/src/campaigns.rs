@@ -12,7 +12,7 @@ use crate::prospects::{insert_prospects, move_prospects};
 use crate::rows::{
     Page, PageFrom, channel_str, finish_page, load_campaign, load_workspace, page_seqs,
 };
-use crate::transaction::exec;
+use crate::transaction::{Snapshot, exec};
 use crate::types::{CampaignSeed, CampaignView, EngineStatus, ProspectState};
 
 /// The longest delay or duration accepted (ten years): sums of times stay
@@ -156,7 +156,7 @@ impl Engine {
 
     /// One campaign, within a workspace when one is given.
     pub fn campaign(&self, workspace_id: Option<&str>, id: &str) -> EngineResult<CampaignView> {
-        self.transact(|tx, _| load_campaign(tx, workspace_id, id))
+        self.snapshot(|read| read.campaign(workspace_id, id))
     }
 
     /// A page of a workspace's campaigns, oldest first.
@@ -184,23 +184,7 @@ impl Engine {
         offset: u64,
         limit: u32,
     ) -> EngineResult<(Vec<CampaignView>, u64)> {
-        self.transact(|tx, _| {
-            let ids: Vec<String> = tx
-                .prepare_cached(
-                    "SELECT id FROM campaigns WHERE workspace_id = CAST(?1 AS TEXT)
-                     ORDER BY seq LIMIT ?2 OFFSET ?3",
-                )?
-                .query_map(params![workspace_id, limit, offset as i64], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            let total: i64 = tx
-                .prepare_cached("SELECT COUNT(*) FROM campaigns WHERE workspace_id = ?1")?
-                .query_row(params![workspace_id], |r| r.get(0))?;
-            let campaigns = ids
-                .iter()
-                .map(|id| load_campaign(tx, None, id))
-                .collect::<EngineResult<_>>()?;
-            Ok((campaigns, total.max(0) as u64))
-        })
+        self.snapshot(|read| read.list_campaigns_by_offset(workspace_id, offset, limit))
     }
 
     /// Launches a draft: it becomes active and first steps are queued.
@@ -453,4 +437,37 @@ fn check_seconds(what: &str, seconds: u64) -> EngineResult<()> {
         )));
     }
     Ok(())
+}
+
+impl Snapshot<'_> {
+    /// One campaign, within a workspace when one is given.
+    pub fn campaign(&self, workspace_id: Option<&str>, id: &str) -> EngineResult<CampaignView> {
+        load_campaign(self.tx, workspace_id, id)
+    }
+
+    /// A page of a workspace's campaigns by offset, oldest first, with the
+    /// total count.
+    pub fn list_campaigns_by_offset(
+        &self,
+        workspace_id: &str,
+        offset: u64,
+        limit: u32,
+    ) -> EngineResult<(Vec<CampaignView>, u64)> {
+        let tx = self.tx;
+        let ids: Vec<String> = tx
+            .prepare_cached(
+                "SELECT id FROM campaigns WHERE workspace_id = CAST(?1 AS TEXT)
+                 ORDER BY seq LIMIT ?2 OFFSET ?3",
+            )?
+            .query_map(params![workspace_id, limit, offset as i64], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let total: i64 = tx
+            .prepare_cached("SELECT COUNT(*) FROM campaigns WHERE workspace_id = ?1")?
+            .query_row(params![workspace_id], |r| r.get(0))?;
+        let campaigns = ids
+            .iter()
+            .map(|id| load_campaign(tx, None, id))
+            .collect::<EngineResult<_>>()?;
+        Ok((campaigns, total.max(0) as u64))
+    }
 }

@@ -49,5 +49,5 @@ pub use dialect::{CampaignIds, Dialects, IdScheme, ProspectIds, Uniform, is_cano
 pub use error::{EngineError, EngineResult};
 pub use outbox::{DomainEvent, SentMessage, check_url};
 pub use rows::{Page, PageFrom};
-pub use transaction::{Engine, in_memory_virtual};
+pub use transaction::{Engine, Snapshot, in_memory_virtual};
 pub use types::*;

@@ -12,7 +12,7 @@ use crate::rows::{
     PROSPECT_SELECT, Page, PageFrom, finish_page, load_campaign, load_prospect, page_seqs,
     prospect_from_row, prospect_state_str,
 };
-use crate::transaction::exec;
+use crate::transaction::{Snapshot, exec};
 use crate::types::{ProspectSeed, ProspectState, ProspectView};
 
 impl Engine {
@@ -114,14 +114,7 @@ impl Engine {
         workspace_id: Option<&str>,
         campaign_id: &str,
     ) -> EngineResult<Vec<ProspectView>> {
-        self.transact(|tx, _| {
-            load_campaign(tx, workspace_id, campaign_id)?;
-            let mut stmt = tx.prepare_cached(&format!(
-                "{PROSPECT_SELECT} WHERE p.campaign_id = CAST(?1 AS TEXT) ORDER BY p.seq"
-            ))?;
-            let rows = stmt.query_map(params![campaign_id], prospect_from_row)?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
+        self.snapshot(|read| read.campaign_prospects(workspace_id, campaign_id))
     }
 
     /// A page of a workspace's prospects, optionally of one campaign.
@@ -333,4 +326,20 @@ pub(crate) fn insert_prospects(
     tx.prepare_cached("UPDATE campaigns SET prospects = prospects + ?2 WHERE id = ?1")?
         .execute(params![campaign_id, ids.len() as i64])?;
     Ok(ids)
+}
+
+impl Snapshot<'_> {
+    /// Every prospect of a campaign, in enrolment order.
+    pub fn campaign_prospects(
+        &self,
+        workspace_id: Option<&str>,
+        campaign_id: &str,
+    ) -> EngineResult<Vec<ProspectView>> {
+        load_campaign(self.tx, workspace_id, campaign_id)?;
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "{PROSPECT_SELECT} WHERE p.campaign_id = CAST(?1 AS TEXT) ORDER BY p.seq"
+        ))?;
+        let rows = stmt.query_map(params![campaign_id], prospect_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
 }

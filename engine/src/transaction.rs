@@ -196,6 +196,16 @@ impl Engine {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// A consistent read: every query made through the snapshot sees the
+    /// same committed state (one transaction), so a face that answers a
+    /// campaign with its prospects never mixes two moments.
+    pub fn snapshot<T>(
+        &self,
+        read: impl FnOnce(&Snapshot<'_>) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        self.transact(|tx, _| read(&Snapshot { tx }))
+    }
+
     /// Runs `command` in one transaction, after dispatching everything due.
     pub(crate) fn transact<T>(
         &self,
@@ -354,4 +364,9 @@ pub(crate) fn exec(
 pub fn in_memory_virtual(dialects: Arc<dyn Dialects>) -> Engine {
     let conn = store::open(store::Location::Memory).expect("in-memory database opens");
     Engine::new(conn, Clock::virtual_at(VIRTUAL_EPOCH_MS), dialects).expect("engine starts")
+}
+
+/// Reads inside one transaction ([`Engine::snapshot`]).
+pub struct Snapshot<'a> {
+    pub(crate) tx: &'a Connection,
 }

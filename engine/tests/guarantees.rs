@@ -433,3 +433,41 @@ fn a_refused_start_changes_nothing_and_an_accepted_one_starts() {
     assert!(started.changed);
     assert_eq!(started.value.status, EngineStatus::Active);
 }
+
+/// A snapshot's reads agree with each other while enrolments land between
+/// them: the campaign's prospect count is always the number of prospects
+/// listed in the same snapshot.
+#[test]
+fn a_snapshot_never_mixes_two_moments() {
+    let engine = Arc::new(world());
+    let writer = {
+        let engine = Arc::clone(&engine);
+        std::thread::spawn(move || {
+            for n in 0..300 {
+                let seed = ProspectSeed {
+                    id: Some(format!("s{n}")),
+                    ..ProspectSeed::default()
+                };
+                engine.add_prospects(WS, CAMPAIGN, &[seed]).unwrap();
+            }
+        })
+    };
+    let mut reads = 0;
+    while !writer.is_finished() || reads == 0 {
+        let (count, listed) = engine
+            .snapshot(|read| {
+                let campaign = read.campaign(Some(WS), CAMPAIGN)?;
+                let prospects = read.campaign_prospects(Some(WS), CAMPAIGN)?;
+                Ok((campaign.prospect_count, prospects.len()))
+            })
+            .unwrap();
+        assert_eq!(count, listed as u64, "after {reads} reads");
+        reads += 1;
+    }
+    writer.join().unwrap();
+    let (page, total) = engine
+        .snapshot(|read| read.list_campaigns_by_offset(WS, 0, 10))
+        .unwrap();
+    assert_eq!((page.len(), total), (1, 1));
+    assert_eq!(page[0].prospect_count, (PROSPECTS + 300) as u64);
+}

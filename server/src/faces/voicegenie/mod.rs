@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::app::{App, FaceContext};
 use crate::faces::{self as face, FaceRules, KeyRefusal};
 use crate::ratelimit::{Decision, Limit};
-use campaign_engine::{EngineError, KeyRecord, StartOptions};
+use campaign_engine::{EngineError, EngineResult, KeyRecord, ProspectView, Snapshot, StartOptions};
 
 /// Requests per minute on the free plan, the sandbox default.
 const REQUESTS_PER_MINUTE: u32 = 60;
@@ -169,12 +169,15 @@ fn status_name(view: &CampaignView) -> &'static str {
     }
 }
 
-fn campaign_wire(app: &App, view: &CampaignView) -> Result<Campaign, Failure> {
-    let contacts = app
-        .engine
-        .campaign_prospects(None, &view.id)
-        .map_err(Failure::engine)?;
-    Ok(Campaign {
+/// A campaign with its contacts' ids, read in one snapshot (the ids and
+/// the counts agree).
+fn with_contacts(read: &Snapshot<'_>, view: CampaignView) -> EngineResult<Campaign> {
+    let contacts = read.campaign_prospects(None, &view.id)?;
+    Ok(campaign_wire(&view, contacts))
+}
+
+fn campaign_wire(view: &CampaignView, contacts: Vec<ProspectView>) -> Campaign {
+    Campaign {
         id: view.id.clone(),
         name: view.name.clone(),
         campaign_status: status_name(view).into(),
@@ -185,7 +188,7 @@ fn campaign_wire(app: &App, view: &CampaignView) -> Result<Campaign, Failure> {
         failed_count: view.counters.failed,
         created_at: view.created_at.into(),
         updated_at: view.updated_at.into(),
-    })
+    }
 }
 
 impl VoiceGenieApi for VoiceGenieApiImpl {
@@ -296,13 +299,15 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
     ) -> VoiceGenieResult<CampaignResponse> {
         serve(&rqctx, |app, caller| {
             let id = campaign_id(&path.into_inner().id)?;
-            let view = app
+            let campaign = app
                 .engine
-                .campaign(Some(&caller.workspace.id), &id)
+                .snapshot(|read| {
+                    with_contacts(read, read.campaign(Some(&caller.workspace.id), &id)?)
+                })
                 .map_err(Failure::engine)?;
             Ok(CampaignResponse {
                 success: true,
-                data: campaign_wire(app, &view)?,
+                data: campaign,
                 message: "Campaign fetched successfully".into(),
             })
         })
@@ -322,14 +327,18 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
                 )));
             }
             let offset = params.offset.unwrap_or(0);
-            let (views, total) = app
+            let (campaigns, total) = app
                 .engine
-                .list_campaigns_by_offset(&caller.workspace.id, offset, limit)
+                .snapshot(|read| {
+                    let (views, total) =
+                        read.list_campaigns_by_offset(&caller.workspace.id, offset, limit)?;
+                    let campaigns = views
+                        .into_iter()
+                        .map(|view| with_contacts(read, view))
+                        .collect::<EngineResult<_>>()?;
+                    Ok((campaigns, total))
+                })
                 .map_err(Failure::engine)?;
-            let campaigns = views
-                .iter()
-                .map(|v| campaign_wire(app, v))
-                .collect::<Result<_, _>>()?;
             Ok(CampaignListResponse {
                 success: true,
                 data: CampaignList {
