@@ -176,17 +176,6 @@ impl Engine {
         })
     }
 
-    /// A page of a workspace's campaigns by offset, oldest first, with the
-    /// total count.
-    pub fn list_campaigns_by_offset(
-        &self,
-        workspace_id: &str,
-        offset: u64,
-        limit: u32,
-    ) -> EngineResult<(Vec<CampaignView>, u64)> {
-        self.snapshot(|read| read.list_campaigns_by_offset(workspace_id, offset, limit))
-    }
-
     /// Launches a draft: it becomes active and first steps are queued.
     pub fn launch(&self, workspace_id: Option<&str>, id: &str) -> EngineResult<CampaignView> {
         self.transact_and_rearm(Some(id), |tx, now| {

@@ -88,7 +88,7 @@ fn a_version_2_database_is_upgraded_in_place_and_keeps_its_rows() {
     let engine = Engine::new(conn, clock.clone(), Arc::new(Uniform(ids))).unwrap();
     assert_eq!(clock.now_ms(), VIRTUAL_EPOCH_MS + 3_600_000);
     let campaigns = engine
-        .list_campaigns_by_offset("leadterra-demo", 0, 10)
+        .snapshot(|read| read.list_campaigns_by_offset("leadterra-demo", 0, 10))
         .unwrap()
         .0;
     assert_eq!(campaigns.len(), 1);

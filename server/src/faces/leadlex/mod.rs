@@ -326,7 +326,9 @@ impl LeadlexApi for LeadlexApiImpl {
             let offset = u64::from(page - 1) * u64::from(per_page);
             let (views, total) = app
                 .engine
-                .list_campaigns_by_offset(&caller.workspace.id, offset, per_page)
+                .snapshot(|read| {
+                    read.list_campaigns_by_offset(&caller.workspace.id, offset, per_page)
+                })
                 .map_err(engine_failure)?;
             Ok(CampaignListResponse {
                 data: views.iter().map(campaign_wire).collect(),
