@@ -104,9 +104,9 @@ pub fn find_key(cx: &FaceContext, key: Option<&str>) -> Result<KeyRecord, KeyRef
 /// limits and announces rates.
 pub trait FaceRules {
     /// The documented header type of the face's replies.
-    type Headers;
+    type Headers: Send + 'static;
     /// The face's error answer.
-    type Failure;
+    type Failure: Send + 'static;
     /// The face's answer to a request refused before any handler (by the
     /// front layer or an extractor): its error type in the API crate.
     type Rejection: campaign_api::wire::Rejection;
@@ -142,10 +142,10 @@ pub trait FaceRules {
 /// The shared request pipeline: injected fault, credential, caller checks,
 /// rate limits, then `handler`; the answer (success or the face's failure)
 /// carries the rate-limit headers.
-pub async fn serve<F: FaceRules, T>(
+pub async fn serve<F: FaceRules, T: Send + 'static>(
     rqctx: &RequestContext<FaceContext>,
     extra_bucket: Option<&'static str>,
-    handler: impl FnOnce(&App, &KeyRecord) -> Result<Reply<T, F::Headers>, F::Failure>,
+    handler: impl FnOnce(&App, &KeyRecord) -> Result<Reply<T, F::Headers>, F::Failure> + Send + 'static,
 ) -> Reply<T, F::Headers> {
     let cx = rqctx.context();
     let now = cx.app.engine.clock().now_ms();
@@ -179,9 +179,14 @@ pub async fn serve<F: FaceRules, T>(
     if let Some(decision) = shown.filter(|d| !d.allowed) {
         return F::failure_reply(&F::too_many(&decision), now).with_headers(rate_headers);
     }
-    let reply = match handler(&cx.app, &caller) {
-        Ok(reply) => reply,
-        Err(failure) => F::failure_reply(&failure, now),
+    // The handler's engine command may wait for a group commit: it runs on
+    // the blocking pool, so no async worker ever waits for the store and
+    // every waiting command can join the same batch.
+    let app = std::sync::Arc::clone(&cx.app);
+    let reply = match tokio::task::spawn_blocking(move || handler(&app, &caller)).await {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(failure)) => F::failure_reply(&failure, now),
+        Err(_) => F::failure_reply(&F::internal(&rqctx.endpoint.operation_id), now),
     };
     reply.with_headers(rate_headers)
 }
@@ -267,7 +272,7 @@ impl KeyQueues {
 pub async fn serve_empty<F: FaceRules, E>(
     rqctx: &RequestContext<FaceContext>,
     extra_bucket: Option<&'static str>,
-    handler: impl FnOnce(&App, &KeyRecord) -> Result<(), F::Failure>,
+    handler: impl FnOnce(&App, &KeyRecord) -> Result<(), F::Failure> + Send + 'static,
 ) -> Result<EmptyReply, E> {
     let reply = serve::<F, ()>(rqctx, extra_bucket, |app, caller| {
         handler(app, caller).map(|()| Reply::empty(http::StatusCode::OK))
@@ -279,10 +284,10 @@ pub async fn serve_empty<F: FaceRules, E>(
 /// [`serve`] for handlers that answer a JSON value: a success is a `200`
 /// with that value; the result type fits any face's error type (the
 /// pipeline itself never fails).
-pub async fn serve_json<F: FaceRules, T: serde::Serialize, E>(
+pub async fn serve_json<F: FaceRules, T: serde::Serialize + Send + 'static, E>(
     rqctx: &RequestContext<FaceContext>,
     extra_bucket: Option<&'static str>,
-    handler: impl FnOnce(&App, &KeyRecord) -> Result<T, F::Failure>,
+    handler: impl FnOnce(&App, &KeyRecord) -> Result<T, F::Failure> + Send + 'static,
 ) -> Result<Reply<T, F::Headers>, E> {
     Ok(serve::<F, T>(rqctx, extra_bucket, |app, caller| {
         handler(app, caller).map(|value| Reply::ok(&value))

@@ -207,10 +207,10 @@ fn rate_headers(decision: &Decision) -> Vec<(HeaderName, HeaderValue)> {
 }
 
 /// Runs one Alta request through the shared pipeline.
-async fn serve<T: Serialize>(
+async fn serve<T: Serialize + Send + 'static>(
     rqctx: &RequestContext<FaceContext>,
     extra_bucket: Option<&'static str>,
-    handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure>,
+    handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure> + Send + 'static,
 ) -> AltaResult<T> {
     face::serve_json::<AltaApiImpl, T, _>(rqctx, extra_bucket, handler).await
 }
@@ -220,9 +220,9 @@ async fn serve<T: Serialize>(
 async fn on_campaign(
     rqctx: &RequestContext<FaceContext>,
     path: Path<CampaignPath>,
-    change: impl FnOnce(&App, &str, &str) -> Result<(), Failure>,
+    change: impl FnOnce(&App, &str, &str) -> Result<(), Failure> + Send + 'static,
 ) -> AltaEmptyResult {
-    face::serve_empty::<AltaApiImpl, _>(rqctx, None, |app, caller| {
+    face::serve_empty::<AltaApiImpl, _>(rqctx, None, move |app, caller| {
         let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
         change(app, &caller.workspace.id, &id)
     })
@@ -247,7 +247,7 @@ impl AltaApi for AltaApiImpl {
         rqctx: RequestContext<FaceContext>,
         body: JsonInput<CampaignCreate>,
     ) -> AltaResult<Campaign> {
-        serve(&rqctx, None, |app, caller| {
+        serve(&rqctx, None, move |app, caller| {
             let input = body.parse().map_err(Failure::body)?;
             check_text("name", Some(&input.name), true)?;
             check_text("description", input.description.as_deref(), false)?;
@@ -268,7 +268,7 @@ impl AltaApi for AltaApiImpl {
         rqctx: RequestContext<FaceContext>,
         query: Query<PageParams>,
     ) -> AltaResult<CampaignPage> {
-        serve(&rqctx, None, |app, caller| {
+        serve(&rqctx, None, move |app, caller| {
             let params = query.into_inner();
             let limit = page_limit(params.limit)?;
             let from = page_from(params.cursor.as_deref(), "")?;
@@ -296,7 +296,7 @@ impl AltaApi for AltaApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignPath>,
     ) -> AltaResult<Campaign> {
-        serve(&rqctx, None, |app, caller| {
+        serve(&rqctx, None, move |app, caller| {
             let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
             let view = app
                 .engine
@@ -345,7 +345,7 @@ impl AltaApi for AltaApiImpl {
         path: Path<CampaignPath>,
         body: JsonInput<ProspectsAdd>,
     ) -> AltaResult<ProspectsAdded> {
-        serve(&rqctx, Some(PROSPECTS_BUCKET), |app, caller| {
+        serve(&rqctx, Some(PROSPECTS_BUCKET), move |app, caller| {
             let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
             let input = body.parse().map_err(Failure::body)?;
             if input.prospects.is_empty() || input.prospects.len() > MAX_PROSPECTS_PER_REQUEST {
@@ -394,7 +394,7 @@ impl AltaApi for AltaApiImpl {
         rqctx: RequestContext<FaceContext>,
         query: Query<ProspectListParams>,
     ) -> AltaResult<ProspectPage> {
-        serve(&rqctx, None, |app, caller| {
+        serve(&rqctx, None, move |app, caller| {
             let params = query.into_inner();
             let limit = page_limit(params.limit)?;
             let campaign = params
@@ -444,7 +444,7 @@ async fn set_prospect(
     path: Path<ProspectPath>,
     paused: bool,
 ) -> AltaResult<Prospect> {
-    serve(&rqctx, None, |app, caller| {
+    serve(&rqctx, None, move |app, caller| {
         let id = uuid_id(&path.into_inner().prospect_id, "prospectId")?;
         let outcome = app
             .engine

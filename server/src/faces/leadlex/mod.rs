@@ -170,9 +170,9 @@ impl FaceRules for LeadlexApiImpl {
     }
 }
 
-async fn serve<T: Serialize>(
+async fn serve<T: Serialize + Send + 'static>(
     rqctx: &RequestContext<FaceContext>,
-    handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure>,
+    handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure> + Send + 'static,
 ) -> LeadlexResult<T> {
     face::serve_json::<LeadlexApiImpl, T, _>(rqctx, None, handler).await
 }
@@ -227,7 +227,7 @@ impl LeadlexApi for LeadlexApiImpl {
         path: Path<IdPath>,
         _body: JsonInput<Value, true>,
     ) -> LeadlexResult<PauseResponse> {
-        serve(&rqctx, |app, caller| {
+        serve(&rqctx, move |app, caller| {
             require(caller, WRITE)?;
             let id = path.into_inner().id;
             let not_active = |status: EngineStatus| {
@@ -266,7 +266,7 @@ impl LeadlexApi for LeadlexApiImpl {
         path: Path<IdPath>,
         _body: JsonInput<Value, true>,
     ) -> LeadlexResult<StartResponse> {
-        serve(&rqctx, |app, caller| {
+        serve(&rqctx, move |app, caller| {
             require(caller, WRITE)?;
             let options = StartOptions {
                 launch_drafts: true,
@@ -301,7 +301,7 @@ impl LeadlexApi for LeadlexApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<IdPath>,
     ) -> LeadlexResult<CampaignResponse> {
-        serve(&rqctx, |app, caller| {
+        serve(&rqctx, move |app, caller| {
             require(caller, READ)?;
             let view = app
                 .engine
@@ -320,7 +320,7 @@ impl LeadlexApi for LeadlexApiImpl {
         rqctx: RequestContext<FaceContext>,
         query: Query<PageParams>,
     ) -> LeadlexResult<CampaignListResponse> {
-        serve(&rqctx, |app, caller| {
+        serve(&rqctx, move |app, caller| {
             require(caller, READ)?;
             let (page, per_page) = page(&query.into_inner())?;
             let offset = u64::from(page - 1) * u64::from(per_page);
@@ -347,7 +347,7 @@ impl LeadlexApi for LeadlexApiImpl {
         path: Path<IdPath>,
         query: Query<PageParams>,
     ) -> LeadlexResult<ContactListResponse> {
-        serve(&rqctx, |app, caller| {
+        serve(&rqctx, move |app, caller| {
             require(caller, READ)?;
             let (page, per_page) = page(&query.into_inner())?;
             let contacts = app

@@ -132,9 +132,9 @@ impl FaceRules for LeadterraApiImpl {
     }
 }
 
-async fn serve<T: Serialize>(
+async fn serve<T: Serialize + Send + 'static>(
     rqctx: &RequestContext<FaceContext>,
-    handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure>,
+    handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure> + Send + 'static,
 ) -> LeadterraResult<T> {
     face::serve_json::<LeadterraApiImpl, T, _>(rqctx, None, handler).await
 }
@@ -142,10 +142,10 @@ async fn serve<T: Serialize>(
 /// Pause and start take no parameters: a query string, or a body other
 /// than nothing or `{}`, is an `invalid_request`.
 fn no_parameters(
-    rqctx: &RequestContext<FaceContext>,
+    query: Option<&str>,
     body: &JsonInput<Map<String, Value>, true>,
 ) -> Result<(), Failure> {
-    if let Some(query) = rqctx.request.uri().query().filter(|q| !q.is_empty()) {
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
         return Err(invalid(format!("Unexpected query parameters: {query}")));
     }
     match body.parse_optional() {
@@ -189,8 +189,9 @@ impl LeadterraApi for LeadterraApiImpl {
         path: Path<IdPath>,
         body: JsonInput<Map<String, Value>, true>,
     ) -> LeadterraResult<PauseResult> {
-        serve(&rqctx, |app, caller| {
-            no_parameters(&rqctx, &body)?;
+        let query = rqctx.request.uri().query().map(str::to_string);
+        serve(&rqctx, move |app, caller| {
+            no_parameters(query.as_deref(), &body)?;
             let (ws, id) = (&caller.workspace.id, path.into_inner().id);
             match app.engine.pause(ws, &id, false) {
                 Ok(outcome) => Ok(pause_result(&outcome.value)),
@@ -217,8 +218,9 @@ impl LeadterraApi for LeadterraApiImpl {
         path: Path<IdPath>,
         body: JsonInput<Map<String, Value>, true>,
     ) -> LeadterraResult<StartResult> {
-        serve(&rqctx, |app, caller| {
-            no_parameters(&rqctx, &body)?;
+        let query = rqctx.request.uri().query().map(str::to_string);
+        serve(&rqctx, move |app, caller| {
+            no_parameters(query.as_deref(), &body)?;
             let options = StartOptions {
                 launch_drafts: true,
                 ..StartOptions::default()
@@ -247,7 +249,7 @@ impl LeadterraApi for LeadterraApiImpl {
         rqctx: RequestContext<FaceContext>,
         body: JsonInput<CampaignCreate>,
     ) -> LeadterraResult<Campaign> {
-        serve(&rqctx, |app, caller| {
+        serve(&rqctx, move |app, caller| {
             let input = body.parse().map_err(|e| invalid(e.to_string()))?;
             if input.name.trim().is_empty() {
                 return Err(invalid("name is required"));
@@ -294,7 +296,7 @@ impl LeadterraApi for LeadterraApiImpl {
         path: Path<IdPath>,
         body: JsonInput<LeadsBulk>,
     ) -> LeadterraResult<LeadsBulkResult> {
-        serve(&rqctx, |app, caller| {
+        serve(&rqctx, move |app, caller| {
             let input = body.parse().map_err(|e| invalid(e.to_string()))?;
             if let Some(index) = input.leads.iter().position(|l| !l.email.contains('@')) {
                 return Err(invalid(format!(
@@ -330,7 +332,7 @@ impl LeadterraApi for LeadterraApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<IdPath>,
     ) -> LeadterraResult<CampaignStats> {
-        serve(&rqctx, |app, caller| {
+        serve(&rqctx, move |app, caller| {
             let view = app
                 .engine
                 .campaign(Some(&caller.workspace.id), &path.into_inner().id)
@@ -368,7 +370,7 @@ impl LeadterraApi for LeadterraApiImpl {
         rqctx: RequestContext<FaceContext>,
         body: JsonInput<WebhookCreate>,
     ) -> LeadterraResult<WebhookCreated> {
-        serve(&rqctx, |app, caller| {
+        serve(&rqctx, move |app, caller| {
             let input = body.parse().map_err(|e| invalid(e.to_string()))?;
             let record = app
                 .engine

@@ -145,9 +145,9 @@ impl FaceRules for VoiceGenieApiImpl {
     }
 }
 
-async fn serve<T: Serialize>(
+async fn serve<T: Serialize + Send + 'static>(
     rqctx: &RequestContext<FaceContext>,
-    handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure>,
+    handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure> + Send + 'static,
 ) -> VoiceGenieResult<T> {
     face::serve_json::<VoiceGenieApiImpl, T, _>(rqctx, None, handler).await
 }
@@ -198,7 +198,7 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignIdPath>,
     ) -> VoiceGenieResult<PauseResponse> {
-        serve(&rqctx, |app, caller| {
+        serve(&rqctx, move |app, caller| {
             let id = campaign_id(&path.into_inner().campaign_id)?;
             let outcome = match app.engine.pause(&caller.workspace.id, &id, false) {
                 Ok(outcome) if outcome.changed => outcome,
@@ -228,7 +228,7 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignIdPath>,
     ) -> VoiceGenieResult<StartResponse> {
-        serve(&rqctx, |app, caller| {
+        serve(&rqctx, move |app, caller| {
             let id = campaign_id(&path.into_inner().campaign_id)?;
             let ws = &caller.workspace.id;
             let options = StartOptions {
@@ -297,7 +297,7 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<IdPath>,
     ) -> VoiceGenieResult<CampaignResponse> {
-        serve(&rqctx, |app, caller| {
+        serve(&rqctx, move |app, caller| {
             let id = campaign_id(&path.into_inner().id)?;
             let campaign = app
                 .engine
@@ -318,7 +318,7 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
         rqctx: RequestContext<FaceContext>,
         query: Query<ListParams>,
     ) -> VoiceGenieResult<CampaignListResponse> {
-        serve(&rqctx, |app, caller| {
+        serve(&rqctx, move |app, caller| {
             let params = query.into_inner();
             let limit = params.limit.unwrap_or(10);
             if !(1..=1000).contains(&limit) {
@@ -359,7 +359,7 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignIdPath>,
     ) -> VoiceGenieResult<DeleteResponse> {
-        serve(&rqctx, |app, caller| {
+        serve(&rqctx, move |app, caller| {
             let id = campaign_id(&path.into_inner().campaign_id)?;
             match app.engine.delete_campaign(&caller.workspace.id, &id) {
                 Ok(_) => Ok(DeleteResponse {
@@ -385,7 +385,7 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
         rqctx: RequestContext<FaceContext>,
         body: JsonInput<CampaignUpload>,
     ) -> VoiceGenieResult<UploadResponse> {
-        serve(&rqctx, |app, caller| {
+        serve(&rqctx, move |app, caller| {
             let upload = body
                 .parse()
                 .map_err(|e| Failure::validation(e.to_string()))?;

@@ -159,9 +159,9 @@ fn call_name(operation_id: &str) -> &'static str {
 }
 
 /// Runs one Woodpecker request: the key's turn, then the shared pipeline.
-async fn serve<T>(
+async fn serve<T: Send + 'static>(
     rqctx: &RequestContext<FaceContext>,
-    handler: impl FnOnce(&App, &KeyRecord) -> Result<Reply<T>, Failure>,
+    handler: impl FnOnce(&App, &KeyRecord) -> Result<Reply<T>, Failure> + Send + 'static,
 ) -> Reply<T> {
     let cx = rqctx.context();
     let key = face::header(rqctx.request.headers(), "x-api-key")
@@ -246,11 +246,11 @@ const RUNNING: Refusal = (
 async fn bodiless(
     rqctx: &RequestContext<FaceContext>,
     path: Path<CampaignPath>,
-    change: impl FnOnce(&App, &str, &str) -> Result<(), EngineError>,
+    change: impl FnOnce(&App, &str, &str) -> Result<(), EngineError> + Send + 'static,
     wrong_status: Refusal,
     call: &'static str,
 ) -> WoodpeckerEmpty {
-    let reply = serve(rqctx, |app, caller| {
+    let reply = serve(rqctx, move |app, caller| {
         let id = campaign_id(&path.into_inner().campaign_id)?;
         match change(app, &caller.workspace.id, &id) {
             Ok(()) => Ok(Reply::<()>::empty(StatusCode::OK)),
@@ -285,7 +285,7 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
             launch_drafts: true,
             ..StartOptions::default()
         };
-        let run = |app: &App, ws: &str, id: &str| app.engine.start(ws, id, options).map(drop);
+        let run = move |app: &App, ws: &str, id: &str| app.engine.start(ws, id, options).map(drop);
         bodiless(&rqctx, path, run, COMPLETED, "run campaign").await
     }
 
@@ -302,7 +302,7 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignPath>,
     ) -> WoodpeckerResult<Campaign> {
-        Ok(serve(&rqctx, |app, caller| {
+        Ok(serve(&rqctx, move |app, caller| {
             let id = campaign_id(&path.into_inner().campaign_id)?;
             let view = app
                 .engine
@@ -325,7 +325,7 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
         rqctx: RequestContext<FaceContext>,
         body: JsonInput<CampaignCreate>,
     ) -> WoodpeckerResult<Campaign> {
-        Ok(serve(&rqctx, |app, caller| {
+        Ok(serve(&rqctx, move |app, caller| {
             let input = body
                 .parse()
                 .map_err(|e| Failure::Problem(StatusCode::BAD_REQUEST, e.to_string()))?;
