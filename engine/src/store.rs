@@ -2,11 +2,13 @@
 //! durability settings. The engine runs every command as one transaction on
 //! the connection opened here.
 //!
-//! Durability: WAL journal with `synchronous = NORMAL`. A commit is in the
-//! WAL (the operating system's page cache) before the server answers, so an
-//! acknowledged write survives a kill -9 of the process; only a power loss
-//! can take the last transactions (use `synchronous = FULL` for that, at a
-//! large cost in write latency).
+//! Durability: WAL journal. With [`SyncMode::Process`] (`synchronous =
+//! NORMAL`, the default) a commit is in the WAL (the operating system's
+//! page cache) before the server answers, so an acknowledged write survives
+//! a kill -9 of the process; only a power loss can take the last
+//! transactions. [`SyncMode::PowerLoss`] (`synchronous = FULL`) fsyncs the
+//! WAL at every commit (one per group commit), so an acknowledged write
+//! survives a power loss too, at the disk's fsync time per batch.
 
 use std::path::Path;
 
@@ -173,8 +175,24 @@ pub enum Location<'a> {
     Memory,
 }
 
-/// Opens (creating and migrating as needed) the database.
+/// What an acknowledged write survives (a database in a directory).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SyncMode {
+    /// A crash of the process (`synchronous = NORMAL`).
+    #[default]
+    Process,
+    /// A power loss too (`synchronous = FULL`: an fsync per commit).
+    PowerLoss,
+}
+
+/// Opens (creating and migrating as needed) the database, durable against
+/// a crash of the process.
 pub fn open(location: Location<'_>) -> anyhow::Result<Connection> {
+    open_with(location, SyncMode::Process)
+}
+
+/// [`open`], with the durability of a database in a directory chosen.
+pub fn open_with(location: Location<'_>, sync: SyncMode) -> anyhow::Result<Connection> {
     use anyhow::Context;
     let conn = match location {
         Location::Dir(dir) => {
@@ -185,7 +203,11 @@ pub fn open(location: Location<'_>) -> anyhow::Result<Connection> {
                 .with_context(|| format!("opening database {}", path.display()))?;
             conn.pragma_update(None, "journal_mode", "WAL")
                 .context("enabling WAL")?;
-            conn.pragma_update(None, "synchronous", "NORMAL")
+            let synchronous = match sync {
+                SyncMode::Process => "NORMAL",
+                SyncMode::PowerLoss => "FULL",
+            };
+            conn.pragma_update(None, "synchronous", synchronous)
                 .context("setting synchronous")?;
             conn
         }
@@ -239,6 +261,20 @@ pub fn wipe(conn: &Connection) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sync_mode_sets_synchronous() {
+        let dir = std::env::temp_dir().join(format!("campaignd-sync-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (mode, expected) in [(SyncMode::Process, 1), (SyncMode::PowerLoss, 2)] {
+            let conn = open_with(Location::Dir(&dir), mode).unwrap();
+            let synchronous: i64 = conn
+                .pragma_query_value(None, "synchronous", |r| r.get(0))
+                .unwrap();
+            assert_eq!(synchronous, expected, "{mode:?}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn migrations_are_idempotent_and_recorded() {

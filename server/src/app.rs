@@ -67,6 +67,8 @@ pub enum Storage {
     Memory,
 }
 
+pub use campaign_engine::store::SyncMode;
+
 /// How to start the servers.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -77,6 +79,8 @@ pub struct Options {
     pub bind: Ipv4Addr,
     /// Where data lives.
     pub storage: Storage,
+    /// What an acknowledged write survives (a data directory only).
+    pub sync: SyncMode,
     /// Virtual clock instead of the wall clock.
     pub virtual_clock: bool,
     /// Load the demo world.
@@ -176,7 +180,7 @@ async fn health(
 /// Opens the store, builds the engine and starts every server.
 pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Running> {
     let conn = match &options.storage {
-        Storage::Dir(dir) => store::open(store::Location::Dir(dir))?,
+        Storage::Dir(dir) => store::open_with(store::Location::Dir(dir), options.sync)?,
         Storage::Memory => store::open(store::Location::Memory)?,
     };
     let clock = if options.virtual_clock {
@@ -277,6 +281,7 @@ pub async fn start_in_memory(demo: bool) -> anyhow::Result<Running> {
         port: 0,
         bind: Ipv4Addr::LOCALHOST,
         storage: Storage::Memory,
+        sync: SyncMode::default(),
         virtual_clock: true,
         demo,
     };

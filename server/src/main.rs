@@ -30,6 +30,14 @@ enum ClockArg {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SyncArg {
+    /// Survives a crash of the process (SQLite `synchronous = NORMAL`).
+    Process,
+    /// Survives a power loss (SQLite `synchronous = FULL`).
+    Full,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum LogLevel {
     Error,
     Warn,
@@ -49,7 +57,10 @@ Examples:
       JSON for scripts, in ports.json once they all listen.
   campaignd serve --port 8070 --data-dir ./sandbox-data
       The sandbox API on 8070, Alta on 8071 and the other faces after it;
-      state kept in ./sandbox-data across restarts.";
+      state kept in ./sandbox-data across restarts.
+  campaignd serve --data-dir ./sandbox-data --sync full
+      Every acknowledged write survives a power loss too, not only a crash
+      of the process (an fsync per group commit).";
 
 #[derive(Subcommand)]
 enum Command {
@@ -66,6 +77,11 @@ enum Command {
         /// Keep everything in memory: nothing survives the process (for tests).
         #[arg(long)]
         memory: bool,
+        /// What an acknowledged write survives: `process` (a crash or kill -9
+        /// of campaignd) or `full` (a power loss too: an fsync per group
+        /// commit, at the disk's fsync cost).
+        #[arg(long, value_enum, default_value_t = SyncArg::Process, conflicts_with = "memory")]
+        sync: SyncArg,
         /// Real time, or a virtual clock moved through the sandbox API.
         #[arg(long, value_enum, default_value_t = ClockArg::Real)]
         clock: ClockArg,
@@ -96,6 +112,7 @@ async fn main() -> anyhow::Result<()> {
         port,
         data_dir,
         memory,
+        sync,
         clock,
         demo,
         bind,
@@ -135,12 +152,19 @@ async fn main() -> anyhow::Result<()> {
     };
     let where_data = match &storage {
         Storage::Memory => "memory (nothing is kept)".to_string(),
+        Storage::Dir(dir) if sync == SyncArg::Full => {
+            format!("{}, fsync per commit", dir.display())
+        }
         Storage::Dir(dir) => dir.display().to_string(),
     };
     let options = app::Options {
         port,
         bind,
         storage,
+        sync: match sync {
+            SyncArg::Process => app::SyncMode::Process,
+            SyncArg::Full => app::SyncMode::PowerLoss,
+        },
         virtual_clock: clock == ClockArg::Virtual,
         demo,
     };

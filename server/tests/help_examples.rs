@@ -76,6 +76,7 @@ fn every_serve_help_example_starts_and_serves() {
             ("--demo", "demo world loaded"),
             ("virtual", "clock: virtual"),
             ("--memory", "data: memory"),
+            ("full", "fsync per commit"),
             ("--data-dir", &*data.display().to_string()),
         ];
         let mut failures = Vec::new();

@@ -1,0 +1,281 @@
+//! `cargo xtask bench`: the engine benchmarks (`cargo bench`) and the HTTP
+//! figures, every target measured side by side in one run with wrk on
+//! loopback: the no-op endpoint, durable pause/resume, `--memory` and
+//! `--sync full` pause/resume. The table is printed and written into
+//! BENCHMARKS.md between its `bench:http` markers, with the command and the
+//! machine.
+
+mod wrk;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, bail};
+use campaign_test_utils::TestServer;
+use campaign_test_utils::http::blocking;
+use serde_json::{Value, json};
+
+use wrk::{Measure, Wrk};
+
+/// Options of the task.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Seconds per wrk measurement.
+    #[arg(long, default_value_t = 10)]
+    seconds: u32,
+    /// Concurrent connections (one wrk thread).
+    #[arg(long, default_value_t = 16)]
+    connections: u32,
+    /// Rounds of every measurement (the figures of each round are shown).
+    #[arg(long, default_value_t = 2)]
+    rounds: u32,
+    /// Only the HTTP benchmark.
+    #[arg(long)]
+    http_only: bool,
+    /// Print the table without writing it into BENCHMARKS.md.
+    #[arg(long)]
+    no_write: bool,
+}
+
+/// Campaigns the pause+resume load rotates over.
+const CAMPAIGNS: usize = 16;
+
+/// The markers of the generated section of BENCHMARKS.md.
+const BEGIN: &str = "<!-- bench:http begin (written by cargo xtask bench) -->";
+const END: &str = "<!-- bench:http end -->";
+
+/// Runs the task.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let root = crate::project_root();
+    if !args.http_only {
+        eprintln!("==> engine benchmarks (cargo bench -p campaign-engine --bench engine)");
+        let status = Command::new(crate::cargo())
+            .args(["bench", "-p", "campaign-engine", "--bench", "engine"])
+            .current_dir(&root)
+            .status()?;
+        if !status.success() {
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    if Command::new("wrk").arg("--version").output().is_err() {
+        bail!("wrk is not installed (Debian: apt-get install wrk)");
+    }
+    eprintln!("==> building campaignd (release)");
+    let binary = campaign_test_utils::campaignd_binary(&root, true)?;
+    let scratch = std::env::temp_dir().join(format!("campaignd-http-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch)?;
+    let result = http_bench(&binary, &scratch, &args);
+    let _ = std::fs::remove_dir_all(&scratch);
+    let table = result?;
+    println!("{table}");
+    if !args.no_write {
+        write_section(&root.join("BENCHMARKS.md"), &table)?;
+        eprintln!("==> wrote the table into BENCHMARKS.md");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A campaignd under test and what it is.
+struct Target {
+    label: &'static str,
+    server: TestServer,
+}
+
+fn start(binary: &Path, label: &'static str, extra: &[&std::ffi::OsStr]) -> anyhow::Result<Target> {
+    let mut args: Vec<&std::ffi::OsStr> = ["serve", "--port", "0", "--show-internal"]
+        .iter()
+        .map(|a| a.as_ref())
+        .collect();
+    args.extend_from_slice(extra);
+    let server = TestServer::spawn(binary, args).with_context(|| format!("starting {label}"))?;
+    seed(&server).with_context(|| format!("seeding {label}"))?;
+    Ok(Target { label, server })
+}
+
+/// Workspace `bench` (Alta) with key `bench_token`, limits lifted, and
+/// [`CAMPAIGNS`] active campaigns.
+fn seed(server: &TestServer) -> anyhow::Result<()> {
+    let sandbox = server.url("sandbox");
+    let call = |method: &str, path: &str, body: Value| {
+        blocking::json(method, &format!("{sandbox}{path}"), Some(&body))
+    };
+    call("POST", "/workspaces", json!({"id": "bench", "dialect": "alta"}))?;
+    call("POST", "/workspaces/bench/keys", json!({"key": "bench_token"}))?;
+    call(
+        "PUT",
+        "/workspaces/bench/rate-limits",
+        json!({"perMinute": 100_000_000}),
+    )?;
+    for n in 0..CAMPAIGNS {
+        let campaign = json!({
+            "id": format!("00000000-0000-4000-8000-{n:012}"),
+            "name": format!("bench {n}"),
+            "status": "active",
+            "steps": [{"channel": "email", "delaySeconds": 86400}],
+            "prospects": [{"email": "a@bench.example"}, {"email": "b@bench.example"}]
+        });
+        call("POST", "/workspaces/bench/campaigns", campaign)?;
+    }
+    Ok(())
+}
+
+/// The wrk script of the write load: pause and resume alternating over
+/// the [`CAMPAIGNS`] campaigns.
+fn pause_resume_script(dir: &Path) -> anyhow::Result<PathBuf> {
+    let script = dir.join("pause_resume.lua");
+    std::fs::write(
+        &script,
+        format!(
+            r#"-- Alternates pause and resume of each of {CAMPAIGNS} campaigns.
+local n = 0
+request = function()
+  n = n + 1
+  local campaign = string.format("00000000-0000-4000-8000-%012d", math.floor(n / 2) % {CAMPAIGNS})
+  local action = (n % 2 == 0) and "pause" or "resume"
+  return wrk.format("POST", "/v1/campaigns/" .. campaign .. "/" .. action,
+    {{["Authorization"] = "Bearer bench_token", ["Content-Type"] = "application/json"}}, "{{}}")
+end
+"#
+        ),
+    )?;
+    Ok(script)
+}
+
+/// Every measurement of one round.
+struct Round {
+    noop: Measure,
+    direct: Measure,
+    writes: Vec<(&'static str, Measure)>,
+}
+
+fn http_bench(binary: &Path, scratch: &Path, args: &Args) -> anyhow::Result<String> {
+    let durable_dir = scratch.join("durable");
+    let full_dir = scratch.join("full");
+    let targets = [
+        start(
+            binary,
+            "durable (`--data-dir`, default `--sync process`)",
+            &["--data-dir".as_ref(), durable_dir.as_os_str()],
+        )?,
+        start(binary, "`--memory`", &["--memory".as_ref()])?,
+        start(
+            binary,
+            "`--sync full`",
+            &[
+                "--data-dir".as_ref(),
+                full_dir.as_os_str(),
+                "--sync".as_ref(),
+                "full".as_ref(),
+            ],
+        )?,
+    ];
+    let fsync = wrk::fsync_time(scratch)?;
+    let script = pause_resume_script(scratch)?;
+    let wrk = Wrk {
+        connections: args.connections,
+        seconds: args.seconds,
+    };
+    let reference = &targets[0].server;
+    let internal = reference
+        .ports()
+        .api("alta")
+        .internal
+        .clone()
+        .context("the port table has no internal address for alta")?;
+    // A short warm-up of every target before anything is measured.
+    for target in &targets {
+        Wrk {
+            connections: args.connections,
+            seconds: 1,
+        }
+        .run(target.server.origin("alta"), Some(&script))?;
+    }
+    let mut rounds = Vec::new();
+    for round in 1..=args.rounds {
+        eprintln!("==> round {round} of {}", args.rounds);
+        let noop = wrk.run(&format!("{}/healthz", reference.origin("alta")), None)?;
+        let direct = wrk.run(&format!("{internal}/healthz"), None)?;
+        let mut writes = Vec::new();
+        for target in &targets {
+            writes.push((
+                target.label,
+                wrk.run(target.server.origin("alta"), Some(&script))?,
+            ));
+        }
+        rounds.push(Round {
+            noop,
+            direct,
+            writes,
+        });
+    }
+    Ok(table(&rounds, args, fsync))
+}
+
+/// The markdown section: the command, the machine, then one row per load.
+fn table(rounds: &[Round], args: &Args, fsync: std::time::Duration) -> String {
+    let noop_mean = rounds.iter().map(|r| r.noop.rps).sum::<f64>() / rounds.len() as f64;
+    let mut out = format!(
+        "Command: `cargo xtask bench --http-only --seconds {} --connections {} --rounds {}` \
+         (wrk -t1 -c{} -d{}s per figure, on loopback, release build, after a 1 s warm-up of \
+         each target). Machine: {}. Rounds are listed in order; ratios are to the mean of \
+         the no-op through the front in the same run.\n\n",
+        args.seconds,
+        args.connections,
+        args.rounds,
+        args.connections,
+        args.seconds,
+        wrk::machine(),
+    );
+    out.push_str("| load | req/s per round | p50 | p99 | ratio to the no-op |\n|---|---|---|---|---|\n");
+    let row = |out: &mut String, label: &str, measures: Vec<&Measure>| {
+        let rps: Vec<String> = measures.iter().map(|m| format!("{:.0}", m.rps)).collect();
+        let mean = measures.iter().map(|m| m.rps).sum::<f64>() / measures.len() as f64;
+        let p50 = measures.iter().map(|m| m.p50_ms).fold(0.0, f64::max);
+        let p99 = measures.iter().map(|m| m.p99_ms).fold(0.0, f64::max);
+        out.push_str(&format!(
+            "| {label} | {} | {p50:.2} ms | {p99:.2} ms | {:.1}% |\n",
+            rps.join(" / "),
+            100.0 * mean / noop_mean
+        ));
+    };
+    row(
+        &mut out,
+        "no-op `GET /healthz`, through the front",
+        rounds.iter().map(|r| &r.noop).collect(),
+    );
+    row(
+        &mut out,
+        "no-op `GET /healthz`, straight to dropshot",
+        rounds.iter().map(|r| &r.direct).collect(),
+    );
+    for (n, (label, _)) in rounds[0].writes.iter().enumerate() {
+        row(
+            &mut out,
+            &format!("pause/resume, {label}"),
+            rounds.iter().map(|r| &r.writes[n].1).collect(),
+        );
+    }
+    out.push_str(&format!(
+        "\np50 and p99 are the worst of the rounds. The disk's fsync time (`--sync full` pays \
+         one per group commit), measured in the same run: median {:.2} ms over 100 fsyncs of \
+         4 KiB.\n",
+        fsync.as_secs_f64() * 1000.0
+    ));
+    out
+}
+
+/// Replaces the text between the markers in `path` with `table`.
+fn write_section(path: &Path, table: &str) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    let (Some(begin), Some(end)) = (text.find(BEGIN), text.find(END)) else {
+        bail!("{} has no {BEGIN} ... {END} section", path.display());
+    };
+    let updated = format!(
+        "{}{BEGIN}\n{table}{}",
+        &text[..begin],
+        &text[end..]
+    );
+    std::fs::write(path, updated)?;
+    Ok(())
+}
