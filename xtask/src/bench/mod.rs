@@ -100,8 +100,16 @@ fn seed(server: &TestServer) -> anyhow::Result<()> {
     let call = |method: &str, path: &str, body: Value| {
         blocking::json(method, &format!("{sandbox}{path}"), Some(&body))
     };
-    call("POST", "/workspaces", json!({"id": "bench", "dialect": "alta"}))?;
-    call("POST", "/workspaces/bench/keys", json!({"key": "bench_token"}))?;
+    call(
+        "POST",
+        "/workspaces",
+        json!({"id": "bench", "dialect": "alta"}),
+    )?;
+    call(
+        "POST",
+        "/workspaces/bench/keys",
+        json!({"key": "bench_token"}),
+    )?;
     call(
         "PUT",
         "/workspaces/bench/rate-limits",
@@ -227,7 +235,9 @@ fn table(rounds: &[Round], args: &Args, fsync: std::time::Duration) -> String {
         args.seconds,
         wrk::machine(),
     );
-    out.push_str("| load | req/s per round | p50 | p99 | ratio to the no-op |\n|---|---|---|---|---|\n");
+    out.push_str(
+        "| load | req/s per round | p50 | p99 | ratio to the no-op |\n|---|---|---|---|---|\n",
+    );
     let row = |out: &mut String, label: &str, measures: Vec<&Measure>| {
         let rps: Vec<String> = measures.iter().map(|m| format!("{:.0}", m.rps)).collect();
         let mean = measures.iter().map(|m| m.rps).sum::<f64>() / measures.len() as f64;
@@ -271,11 +281,7 @@ fn write_section(path: &Path, table: &str) -> anyhow::Result<()> {
     let (Some(begin), Some(end)) = (text.find(BEGIN), text.find(END)) else {
         bail!("{} has no {BEGIN} ... {END} section", path.display());
     };
-    let updated = format!(
-        "{}{BEGIN}\n{table}{}",
-        &text[..begin],
-        &text[end..]
-    );
+    let updated = format!("{}{BEGIN}\n{table}{}", &text[..begin], &text[end..]);
     std::fs::write(path, updated)?;
     Ok(())
 }
