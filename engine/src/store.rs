@@ -228,6 +228,53 @@ pub fn open_with(location: Location<'_>, sync: SyncMode) -> anyhow::Result<Conne
     Ok(conn)
 }
 
+/// Checkpoints the WAL of a database file from a thread of its own, so
+/// that no commit pays for a checkpoint (SQLite's automatic checkpoint runs
+/// inside the commit that crosses its threshold, fsyncing the database
+/// file there: the writer's worst latencies). Stops when dropped.
+pub struct Checkpointer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// How often the checkpointer runs.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+impl Checkpointer {
+    /// Turns `writer`'s automatic checkpoints off and starts checkpointing
+    /// its database file (PASSIVE: never waits for the writer) on a
+    /// connection of its own. `None` for an in-memory database.
+    pub fn start(writer: &Connection) -> anyhow::Result<Option<Self>> {
+        let Some(path) = writer
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+        else {
+            return Ok(None);
+        };
+        let own = Connection::open(&path)?;
+        own.busy_timeout(std::time::Duration::from_millis(100))?;
+        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = std::sync::Arc::clone(&stop);
+        std::thread::Builder::new()
+            .name("wal-checkpoint".into())
+            .spawn(move || {
+                while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                    // A busy database is checkpointed next time.
+                    let _ = own.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            })?;
+        Ok(Some(Self { stop }))
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Applies every migration not yet applied, each in its own transaction.
 fn migrate(conn: &Connection) -> anyhow::Result<()> {
     use anyhow::Context;
@@ -261,6 +308,51 @@ pub fn wipe(conn: &Connection) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_checkpointer_empties_the_wal_and_a_memory_database_needs_none() {
+        let dir = std::env::temp_dir().join(format!("campaignd-ckpt-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let conn = open(Location::Dir(&dir)).unwrap();
+        let checkpointer = Checkpointer::start(&conn)
+            .unwrap()
+            .expect("a file database");
+        let auto: i64 = conn
+            .pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0))
+            .unwrap();
+        assert_eq!(auto, 0, "the writer no longer checkpoints in its commits");
+        for n in 0..200 {
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, 'v')",
+                [n.to_string()],
+            )
+            .unwrap();
+        }
+        // Every frame is copied back by the checkpointer within a few rounds.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let (log, copied): (i64, i64) = conn
+                .query_row("PRAGMA wal_checkpoint(NOOP)", [], |r| {
+                    Ok((r.get(1)?, r.get(2)?))
+                })
+                .unwrap();
+            if log > 0 && copied == log {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{copied} of {log} frames copied"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        drop(checkpointer);
+        assert!(
+            Checkpointer::start(&open(Location::Memory).unwrap())
+                .unwrap()
+                .is_none()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn the_sync_mode_sets_synchronous() {

@@ -118,6 +118,8 @@ pub struct Engine {
     pub(crate) has_webhooks: AtomicBool,
     /// The vendor rules, by dialect.
     pub(crate) dialects: Arc<dyn Dialects>,
+    /// Checkpoints a database file's WAL off the commit path.
+    _checkpointer: Option<store::Checkpointer>,
 }
 
 impl Engine {
@@ -141,6 +143,8 @@ impl Engine {
             [],
         )?;
         let now = clock.now_ms();
+        let checkpointer = store::Checkpointer::start(&conn)
+            .map_err(|e| EngineError::Internal(format!("starting the WAL checkpointer: {e:#}")))?;
         let engine = Self {
             state: Mutex::new(State {
                 conn,
@@ -158,6 +162,7 @@ impl Engine {
             batch_done: Condvar::new(),
             has_webhooks: AtomicBool::new(false),
             dialects,
+            _checkpointer: checkpointer,
         };
         let any: bool =
             engine
