@@ -18,6 +18,8 @@ pub const NPM_TOOLS: &[&str] = &[
     "@redocly/cli@2.77.0",
     "@stoplight/prism-cli@5.16.0",
     "specmatic@2.55.1",
+    // The HTTP bench's stateful peer: its package carries the standalone jar.
+    "wiremock@3.13.2",
 ];
 
 /// PyPI packages, pinned (requests runs the vendors' Python samples).

@@ -1,10 +1,12 @@
 //! `cargo xtask bench`: the engine benchmarks (`cargo bench`) and the HTTP
 //! figures, every target measured side by side in one run with wrk on
 //! loopback: the no-op endpoint, durable pause/resume, `--memory` and
-//! `--sync full` pause/resume. The table is printed and written into
+//! `--sync full` pause/resume, and the same pause/resume load on WireMock
+//! and Prism. The table is printed and written into
 //! BENCHMARKS.md between its `bench:http` markers, with the command and the
 //! machine.
 
+mod peers;
 mod wrk;
 
 use std::path::{Path, PathBuf};
@@ -129,9 +131,9 @@ fn seed(server: &TestServer) -> anyhow::Result<()> {
 }
 
 /// The wrk script of the write load: pause and resume alternating over
-/// the [`CAMPAIGNS`] campaigns.
-fn pause_resume_script(dir: &Path) -> anyhow::Result<PathBuf> {
-    let script = dir.join("pause_resume.lua");
+/// the [`CAMPAIGNS`] campaigns, Alta's paths under `prefix`.
+fn pause_resume_script(dir: &Path, prefix: &str) -> anyhow::Result<PathBuf> {
+    let script = dir.join(format!("pause_resume{}.lua", prefix.replace('/', "_")));
     std::fs::write(
         &script,
         format!(
@@ -141,7 +143,7 @@ request = function()
   n = n + 1
   local campaign = string.format("00000000-0000-4000-8000-%012d", math.floor(n / 2) % {CAMPAIGNS})
   local action = (n % 2 == 0) and "pause" or "resume"
-  return wrk.format("POST", "/v1/campaigns/" .. campaign .. "/" .. action,
+  return wrk.format("POST", "{prefix}/campaigns/" .. campaign .. "/" .. action,
     {{["Authorization"] = "Bearer bench_token", ["Content-Type"] = "application/json"}}, "{{}}")
 end
 "#
@@ -178,8 +180,20 @@ fn http_bench(binary: &Path, scratch: &Path, args: &Args) -> anyhow::Result<Stri
             ],
         )?,
     ];
+    let tools = crate::tools::Tools::ensure()?;
+    eprintln!("==> starting WireMock {} and Prism", peers::WIREMOCK);
+    let peers = [
+        (
+            "WireMock 3.13.2, scenario state machine (in memory)",
+            peers::wiremock(&tools)?,
+        ),
+        (
+            "Prism 5.16.0 mocking `openapi/alta.json` (no state)",
+            peers::prism(&tools)?,
+        ),
+    ];
     let fsync = wrk::fsync_time(scratch)?;
-    let script = pause_resume_script(scratch)?;
+    let script = pause_resume_script(scratch, "/v1")?;
     let wrk = Wrk {
         connections: args.connections,
         seconds: args.seconds,
@@ -191,13 +205,27 @@ fn http_bench(binary: &Path, scratch: &Path, args: &Args) -> anyhow::Result<Stri
         .internal
         .clone()
         .context("the port table has no internal address for alta")?;
-    // A short warm-up of every target before anything is measured.
-    for target in &targets {
+    // A short warm-up of every target before anything is measured (the
+    // JVM's needs it most).
+    let mut origins: Vec<(&'static str, &str, PathBuf)> = targets
+        .iter()
+        .map(|t| (t.label, t.server.origin("alta"), script.clone()))
+        .collect();
+    for (label, peer) in &peers {
+        origins.push((
+            label,
+            &peer.origin,
+            pause_resume_script(scratch, peer.prefix)?,
+        ));
+    }
+    let warm_up = args.seconds.max(2);
+    for (label, origin, script) in &origins {
         Wrk {
             connections: args.connections,
-            seconds: 1,
+            seconds: warm_up,
         }
-        .run(target.server.origin("alta"), Some(&script))?;
+        .run(origin, Some(script))
+        .with_context(|| format!("warming up {label}"))?;
     }
     let mut rounds = Vec::new();
     for round in 1..=args.rounds {
@@ -205,11 +233,11 @@ fn http_bench(binary: &Path, scratch: &Path, args: &Args) -> anyhow::Result<Stri
         let noop = wrk.run(&format!("{}/healthz", reference.origin("alta")), None)?;
         let direct = wrk.run(&format!("{internal}/healthz"), None)?;
         let mut writes = Vec::new();
-        for target in &targets {
-            writes.push((
-                target.label,
-                wrk.run(target.server.origin("alta"), Some(&script))?,
-            ));
+        for (label, origin, script) in &origins {
+            let measure = wrk
+                .run(origin, Some(script))
+                .with_context(|| format!("measuring {label}"))?;
+            writes.push((*label, measure));
         }
         rounds.push(Round {
             noop,
@@ -225,14 +253,15 @@ fn table(rounds: &[Round], args: &Args, fsync: std::time::Duration) -> String {
     let noop_mean = rounds.iter().map(|r| r.noop.rps).sum::<f64>() / rounds.len() as f64;
     let mut out = format!(
         "Command: `cargo xtask bench --http-only --seconds {} --connections {} --rounds {}` \
-         (wrk -t1 -c{} -d{}s per figure, on loopback, release build, after a 1 s warm-up of \
-         each target). Machine: {}. Rounds are listed in order; ratios are to the mean of \
-         the no-op through the front in the same run.\n\n",
+         (wrk -t1 -c{} -d{}s per figure, on loopback, release build, after a {} s warm-up of \
+         each write target with its own load). Machine: {}. Rounds are listed in order; \
+         ratios are to the mean of the no-op through the front in the same run.\n\n",
         args.seconds,
         args.connections,
         args.rounds,
         args.connections,
         args.seconds,
+        args.seconds.max(2),
         wrk::machine(),
     );
     out.push_str(
@@ -266,6 +295,21 @@ fn table(rounds: &[Round], args: &Args, fsync: std::time::Duration) -> String {
             rounds.iter().map(|r| &r.writes[n].1).collect(),
         );
     }
+    // The mean req/s of the load whose label starts with `prefix`.
+    let mean = |prefix: &str| {
+        let n = rounds[0]
+            .writes
+            .iter()
+            .position(|(label, _)| label.starts_with(prefix));
+        n.map(|n| rounds.iter().map(|r| r.writes[n].1.rps).sum::<f64>() / rounds.len() as f64)
+            .unwrap_or(f64::NAN)
+    };
+    out.push_str(&format!(
+        "\nDurable pause/resume runs at **{:.1}×** WireMock's scenario throughput and \
+         **{:.1}×** Prism's (means of the rounds).\n",
+        mean("durable") / mean("WireMock"),
+        mean("durable") / mean("Prism")
+    ));
     out.push_str(&format!(
         "\np50 and p99 are the worst of the rounds. The disk's fsync time (`--sync full` pays \
          one per group commit), measured in the same run: median {:.2} ms over 100 fsyncs of \
