@@ -99,6 +99,14 @@ pub(crate) struct State {
     batch: u64,
     committed: u64,
     failed: u64,
+    /// A thread is running commands in [`Engine::hold`]: nobody else commits
+    /// the open batch; it commits when its commands are done.
+    held: bool,
+}
+
+thread_local! {
+    /// Whether this thread is inside [`Engine::hold`].
+    static HOLDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// The engine; share it behind an `Arc`.
@@ -155,6 +163,7 @@ impl Engine {
                 batch: 1,
                 committed: 0,
                 failed: 0,
+                held: false,
             }),
             clock,
             keys: RwLock::new(HashMap::new()),
@@ -274,27 +283,14 @@ impl Engine {
         // SQLite rolls the whole transaction back by itself after some
         // errors (disk full, I/O): then the batch is lost, not committable.
         let lost = state.conn.is_autocommit();
-        if lost || self.waiting.load(Ordering::SeqCst) == 0 {
+        if lost {
+            self.end_batch(state, Err(batch_failed()))?;
+        } else if HOLDING.with(std::cell::Cell::get) {
+            // The holder commits when its commands are done.
+        } else if !state.held && self.waiting.load(Ordering::SeqCst) == 0 {
             // Last of the burst: commit for everyone in the batch.
-            let committed = if lost {
-                Err(batch_failed())
-            } else {
-                exec(&state.conn, "COMMIT", []).map_err(EngineError::from)
-            };
-            state.open = false;
-            state.batch += 1;
-            match &committed {
-                Ok(_) => state.committed = my_batch,
-                Err(_) => {
-                    let _ = exec(&state.conn, "ROLLBACK", []);
-                    state.failed = my_batch;
-                    state.next_event_ms = i64::MIN;
-                    state.dispatched_to_ms = state.batch_dispatched_from;
-                    self.forget_keys();
-                }
-            }
-            self.batch_done.notify_all();
-            committed?;
+            let committed = exec(&state.conn, "COMMIT", []).map_err(EngineError::from);
+            self.end_batch(state, committed)?;
         } else {
             guard = self
                 .batch_done
@@ -305,6 +301,65 @@ impl Engine {
             }
         }
         outcome
+    }
+
+    /// Closes the open batch with the outcome of its commit (rolled back
+    /// when it failed) and wakes everyone waiting for it.
+    fn end_batch(&self, state: &mut State, committed: EngineResult<usize>) -> EngineResult<()> {
+        let batch = state.batch;
+        state.open = false;
+        state.batch += 1;
+        let outcome = match committed {
+            Ok(_) => {
+                state.committed = batch;
+                Ok(())
+            }
+            Err(error) => {
+                let _ = exec(&state.conn, "ROLLBACK", []);
+                state.failed = batch;
+                state.next_event_ms = i64::MIN;
+                state.dispatched_to_ms = state.batch_dispatched_from;
+                self.forget_keys();
+                Err(error)
+            }
+        };
+        self.batch_done.notify_all();
+        outcome
+    }
+
+    /// Runs `commands` (any number of engine calls from this thread) in one
+    /// group commit: none of their changes is committed before they are
+    /// all done, and then all of them are, with whatever other threads
+    /// added to the batch meanwhile. True when that commit succeeded (or
+    /// nothing was written); false when the batch was lost, and with it
+    /// every change the commands made. A writer thread that serves many
+    /// requests uses it to acknowledge them all after one commit.
+    pub fn hold<R>(&self, commands: impl FnOnce() -> R) -> (R, bool) {
+        let first = {
+            let mut state = self.lock();
+            state.held = true;
+            state.batch
+        };
+        HOLDING.with(|h| h.set(true));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(commands));
+        HOLDING.with(|h| h.set(false));
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        state.held = false;
+        let committed = if state.open {
+            let committed = exec(&state.conn, "COMMIT", []).map_err(EngineError::from);
+            self.end_batch(state, committed).is_ok()
+        } else {
+            true
+        };
+        // A batch lost on the way took some of the commands' changes with
+        // it: then none of them is reported committed.
+        let committed = committed && state.failed < first;
+        drop(guard);
+        match result {
+            Ok(result) => (result, committed),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 
     /// Runs everything due up to the clock's current time.

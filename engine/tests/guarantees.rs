@@ -471,3 +471,70 @@ fn a_snapshot_never_mixes_two_moments() {
     assert_eq!((page.len(), total), (1, 1));
     assert_eq!(page[0].prospect_count, (PROSPECTS + 300) as u64);
 }
+
+/// `hold` commits the changes of all its commands at once, after the
+/// last: another connection sees none of them before and all after.
+#[test]
+fn a_held_batch_commits_every_command_at_once() {
+    let dir = std::env::temp_dir().join(format!("campaign-engine-hold-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let conn = campaign_engine::store::open(campaign_engine::store::Location::Dir(&dir)).unwrap();
+    let engine = Engine::new(
+        conn,
+        campaign_engine::Clock::virtual_at(campaign_engine::VIRTUAL_EPOCH_MS),
+        Arc::new(Uniform(IdScheme {
+            campaigns: CampaignIds::Prefixed("camp_"),
+            prospects: ProspectIds::Text,
+        })),
+    )
+    .unwrap();
+    engine
+        .create_workspace(&WorkspaceCreate {
+            id: Some(WS.into()),
+            dialect: "hold".into(),
+            name: None,
+            requires_approval: false,
+        })
+        .unwrap();
+    for id in ["camp_a", "camp_b"] {
+        let mut seed = CampaignSeed::named(id.into());
+        seed.id = Some(id.into());
+        seed.status = Some(EngineStatus::Active);
+        engine.create_campaign(WS, &seed).unwrap();
+    }
+    let observer = rusqlite::Connection::open(dir.join("campaigns.sqlite3")).unwrap();
+    let statuses = || -> Vec<String> {
+        let mut stmt = observer
+            .prepare("SELECT status FROM campaigns ORDER BY id")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let (seen_inside, committed) = engine.hold(|| {
+        engine.pause(WS, "camp_a", false).unwrap();
+        let after_one = statuses();
+        engine.pause(WS, "camp_b", false).unwrap();
+        (after_one, statuses())
+    });
+    assert!(committed);
+    assert_eq!(
+        seen_inside.0,
+        ["active", "active"],
+        "nothing committed mid-hold"
+    );
+    assert_eq!(
+        seen_inside.1,
+        ["active", "active"],
+        "nothing committed mid-hold"
+    );
+    assert_eq!(
+        statuses(),
+        ["paused", "paused"],
+        "everything committed after"
+    );
+    // A hold that writes nothing reports success too.
+    assert_eq!(engine.hold(|| 7), (7, true));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -29,6 +29,8 @@ pub struct App {
     pub key_queues: crate::faces::KeyQueues,
     /// What the built-in webhook sinks received, by sink name.
     pub sinks: std::sync::Mutex<SinkLog>,
+    /// The writer thread the vendor faces' commands run on.
+    pub writer: crate::writer::Writer,
 }
 
 /// Requests received by the built-in webhook sinks, by sink name.
@@ -193,6 +195,7 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
     if options.demo {
         crate::demo::load(&engine).context("loading the demo world")?;
     }
+    let (writer, jobs) = crate::writer::Writer::new();
     let app = Arc::new(App {
         engine,
         limits: RateLimiters::new(clock.clone()),
@@ -200,7 +203,9 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
         demo: options.demo,
         key_queues: Default::default(),
         sinks: Default::default(),
+        writer,
     });
+    crate::writer::start(&app, jobs).context("starting the writer thread")?;
 
     let mut faces = Vec::new();
     let mut servers = Vec::new();

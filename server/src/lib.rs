@@ -12,3 +12,4 @@ pub mod faults;
 pub mod front;
 pub mod ratelimit;
 pub mod registry;
+pub mod writer;

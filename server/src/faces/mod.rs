@@ -179,14 +179,12 @@ pub async fn serve<F: FaceRules, T: Send + 'static>(
     if let Some(decision) = shown.filter(|d| !d.allowed) {
         return F::failure_reply(&F::too_many(&decision), now).with_headers(rate_headers);
     }
-    // The handler's engine command may wait for a group commit: it runs on
-    // the blocking pool, so no async worker ever waits for the store and
-    // every waiting command can join the same batch.
-    let app = std::sync::Arc::clone(&cx.app);
-    let reply = match tokio::task::spawn_blocking(move || handler(&app, &caller)).await {
-        Ok(Ok(reply)) => reply,
-        Ok(Err(failure)) => F::failure_reply(&failure, now),
-        Err(_) => F::failure_reply(&F::internal(&rqctx.endpoint.operation_id), now),
+    // The handler runs on the writer thread with every command waiting,
+    // and is answered after their one commit; this task only awaits it.
+    let reply = match cx.app.writer.run(move |app| handler(app, &caller)).await {
+        Some(Ok(reply)) => reply,
+        Some(Err(failure)) => F::failure_reply(&failure, now),
+        None => F::failure_reply(&F::internal(&rqctx.endpoint.operation_id), now),
     };
     reply.with_headers(rate_headers)
 }
