@@ -6,6 +6,7 @@
 //! BENCHMARKS.md between its `bench:http` markers, with the command and the
 //! machine.
 
+mod mixed;
 mod peers;
 mod wrk;
 
@@ -157,6 +158,8 @@ struct Round {
     noop: Measure,
     direct: Measure,
     writes: Vec<(&'static str, Measure)>,
+    /// The mixed workload: the four faces' wrks, run at once.
+    mixed: Vec<Measure>,
 }
 
 fn http_bench(binary: &Path, scratch: &Path, args: &Args) -> anyhow::Result<String> {
@@ -239,10 +242,32 @@ fn http_bench(binary: &Path, scratch: &Path, args: &Args) -> anyhow::Result<Stri
                 .with_context(|| format!("measuring {label}"))?;
             writes.push((*label, measure));
         }
+        let mixed_faces = mixed::prepare(&targets[0].server, scratch, round)?;
+        let share = Wrk {
+            connections: (args.connections / 4).max(1),
+            seconds: args.seconds,
+        };
+        let mixed = std::thread::scope(|scope| {
+            let runs: Vec<_> = mixed_faces
+                .iter()
+                .map(|face| {
+                    let share = &share;
+                    scope.spawn(move || {
+                        share
+                            .run_tolerant(&face.base, Some(&face.script))
+                            .with_context(|| format!("the mixed workload on {}", face.name))
+                    })
+                })
+                .collect();
+            runs.into_iter()
+                .map(|run| run.join().expect("a wrk thread"))
+                .collect::<anyhow::Result<Vec<_>>>()
+        })?;
         rounds.push(Round {
             noop,
             direct,
             writes,
+            mixed,
         });
     }
     Ok(table(&rounds, args, fsync))
@@ -295,6 +320,22 @@ fn table(rounds: &[Round], args: &Args, fsync: std::time::Duration) -> String {
             rounds.iter().map(|r| &r.writes[n].1).collect(),
         );
     }
+    let mixed: Vec<Measure> = rounds
+        .iter()
+        .map(|r| Measure {
+            rps: r.mixed.iter().map(|m| m.rps).sum(),
+            p50_ms: r.mixed.iter().map(|m| m.p50_ms).fold(0.0, f64::max),
+            p99_ms: r.mixed.iter().map(|m| m.p99_ms).fold(0.0, f64::max),
+            refused: r.mixed.iter().map(|m| m.refused).sum(),
+            requests: r.mixed.iter().map(|m| m.requests).sum(),
+        })
+        .collect();
+    row(
+        &mut out,
+        "mixed: reads, pauses, resumes and creates on Alta, Leadterra, Leadlex and \
+         VoiceGenie at once (durable; the sum of four wrks, a quarter of the connections each)",
+        mixed.iter().collect(),
+    );
     // The mean req/s of the load whose label starts with `prefix`.
     let mean = |prefix: &str| {
         let n = rounds[0]
@@ -304,11 +345,21 @@ fn table(rounds: &[Round], args: &Args, fsync: std::time::Duration) -> String {
         n.map(|n| rounds.iter().map(|r| r.writes[n].1.rps).sum::<f64>() / rounds.len() as f64)
             .unwrap_or(f64::NAN)
     };
+    let mixed_mean = mixed.iter().map(|m| m.rps).sum::<f64>() / mixed.len() as f64;
+    out.push_str(&format!(
+        "\nThe mixed workload's non-2xx answers: {} of {} (tolerated up to 0.1%: Leadlex and \
+         VoiceGenie refuse pausing a paused campaign or starting a running one, so a request \
+         sent out of the script's order would be refused).\n",
+        mixed.iter().map(|m| m.refused).sum::<u64>(),
+        mixed.iter().map(|m| m.requests).sum::<u64>()
+    ));
     out.push_str(&format!(
         "\nDurable pause/resume runs at **{:.1}×** WireMock's scenario throughput and \
-         **{:.1}×** Prism's (means of the rounds).\n",
+         **{:.1}×** Prism's; the mixed workload across four faces runs at **{:.0}%** of \
+         single-face durable pause/resume (means of the rounds).\n",
         mean("durable") / mean("WireMock"),
-        mean("durable") / mean("Prism")
+        mean("durable") / mean("Prism"),
+        100.0 * mixed_mean / mean("durable")
     ));
     out.push_str(&format!(
         "\np50 and p99 are the worst of the rounds. The disk's fsync time (`--sync full` pays \
