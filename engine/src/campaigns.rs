@@ -166,7 +166,7 @@ impl Engine {
         from: PageFrom,
         limit: u32,
     ) -> EngineResult<Page<CampaignView>> {
-        self.transact(|tx, _| {
+        self.read(|tx| {
             let seqs = page_seqs(tx, "campaigns", "workspace_id", workspace_id, from, limit)?;
             let items = seqs
                 .into_iter()

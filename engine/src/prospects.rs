@@ -105,7 +105,7 @@ impl Engine {
 
     /// One prospect, within a workspace when one is given.
     pub fn prospect(&self, workspace_id: Option<&str>, id: &str) -> EngineResult<ProspectView> {
-        self.transact(|tx, _| load_prospect(tx, workspace_id, id))
+        self.read(|tx| load_prospect(tx, workspace_id, id))
     }
 
     /// Every prospect of a campaign, in enrolment order.
@@ -125,7 +125,7 @@ impl Engine {
         from: PageFrom,
         limit: u32,
     ) -> EngineResult<Page<ProspectView>> {
-        self.transact(|tx, _| {
+        self.read(|tx| {
             let (column, key) = match campaign_id {
                 Some(campaign) => {
                     load_campaign(tx, Some(workspace_id), campaign)?;

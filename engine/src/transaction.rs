@@ -3,7 +3,7 @@
 //! after dispatching whatever the clock has made due.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -128,6 +128,50 @@ pub struct Engine {
     pub(crate) dialects: Arc<dyn Dialects>,
     /// Checkpoints a database file's WAL off the commit path.
     _checkpointer: Option<store::Checkpointer>,
+    /// Read connections of a database file (WAL readers: they never wait
+    /// for the writer), idle ones kept for reuse; `None` in memory.
+    readers: Option<Readers>,
+    /// The state's next event, readable without the lock: a read made
+    /// before it needs no dispatch first, so it can go to a reader.
+    next_due: AtomicI64,
+}
+
+/// Idle read connections of a database file.
+struct Readers {
+    path: std::path::PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    /// Runs `read` in one read transaction on an idle connection (opening
+    /// one when none is idle): it sees the last committed state.
+    fn run<T>(&self, read: impl FnOnce(&Connection) -> EngineResult<T>) -> EngineResult<T> {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open_with_flags(
+                    &self.path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                conn
+            }
+        };
+        exec(&conn, "BEGIN", [])?;
+        let result = read(&conn);
+        let ended = exec(&conn, "COMMIT", []);
+        if ended.is_ok() {
+            self.idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(conn);
+        }
+        let value = result?;
+        ended?;
+        Ok(value)
+    }
 }
 
 impl Engine {
@@ -153,6 +197,10 @@ impl Engine {
         let now = clock.now_ms();
         let checkpointer = store::Checkpointer::start(&conn)
             .map_err(|e| EngineError::Internal(format!("starting the WAL checkpointer: {e:#}")))?;
+        let readers = conn.path().filter(|p| !p.is_empty()).map(|path| Readers {
+            path: path.into(),
+            idle: Mutex::new(Vec::new()),
+        });
         let engine = Self {
             state: Mutex::new(State {
                 conn,
@@ -172,6 +220,8 @@ impl Engine {
             has_webhooks: AtomicBool::new(false),
             dialects,
             _checkpointer: checkpointer,
+            readers,
+            next_due: AtomicI64::new(i64::MIN),
         };
         let any: bool =
             engine
@@ -217,7 +267,27 @@ impl Engine {
         &self,
         read: impl FnOnce(&Snapshot<'_>) -> EngineResult<T>,
     ) -> EngineResult<T> {
-        self.transact(|tx, _| read(&Snapshot { tx }))
+        self.read(|tx| read(&Snapshot { tx }))
+    }
+
+    /// Runs a read in one transaction. A database file's reads go to a
+    /// reader connection, so they never wait for the writer's batch,
+    /// unless something is due (then the read runs as a command, after
+    /// the dispatch it needs) or this thread holds a batch (then only the
+    /// writer's connection sees its changes).
+    pub(crate) fn read<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        match &self.readers {
+            Some(readers)
+                if !HOLDING.with(std::cell::Cell::get)
+                    && self.clock.now_ms() < self.next_due.load(Ordering::SeqCst) =>
+            {
+                readers.run(read)
+            }
+            _ => self.transact(|tx, _| read(tx)),
+        }
     }
 
     /// Runs `command` in one transaction, after dispatching everything due.
@@ -279,6 +349,10 @@ impl Engine {
                 "a command failed unexpectedly; its changes were rolled back".into(),
             ))
         });
+        // Readers use this to tell whether anything is due. They read the
+        // last committed state, so while a batch is open they may show the
+        // moment before its dispatch: a consistent, slightly older view.
+        self.next_due.store(state.next_event_ms, Ordering::SeqCst);
         let my_batch = state.batch;
         // SQLite rolls the whole transaction back by itself after some
         // errors (disk full, I/O): then the batch is lost, not committable.
@@ -318,6 +392,7 @@ impl Engine {
                 let _ = exec(&state.conn, "ROLLBACK", []);
                 state.failed = batch;
                 state.next_event_ms = i64::MIN;
+                self.next_due.store(i64::MIN, Ordering::SeqCst);
                 state.dispatched_to_ms = state.batch_dispatched_from;
                 self.forget_keys();
                 Err(error)
@@ -401,6 +476,7 @@ impl Engine {
         self.clock.rewind_virtual();
         state.dispatched_to_ms = self.clock.now_ms();
         state.next_event_ms = i64::MIN;
+        self.next_due.store(i64::MIN, Ordering::SeqCst);
         Ok(())
     }
 }

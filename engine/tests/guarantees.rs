@@ -473,7 +473,8 @@ fn a_snapshot_never_mixes_two_moments() {
 }
 
 /// `hold` commits the changes of all its commands at once, after the
-/// last: another connection sees none of them before and all after.
+/// last: another connection sees none of them before and all after, and
+/// the engine's reads from other threads do not wait for it.
 #[test]
 fn a_held_batch_commits_every_command_at_once() {
     let dir = std::env::temp_dir().join(format!("campaign-engine-hold-{}", std::process::id()));
@@ -512,8 +513,20 @@ fn a_held_batch_commits_every_command_at_once() {
             .collect::<Result<_, _>>()
             .unwrap()
     };
+    let engine = Arc::new(engine);
     let (seen_inside, committed) = engine.hold(|| {
         engine.pause(WS, "camp_a", false).unwrap();
+        // A read from another thread does not wait for the open batch: it
+        // answers at once, with the last committed state.
+        let (sent, answered) = std::sync::mpsc::channel();
+        let reader = Arc::clone(&engine);
+        std::thread::spawn(move || {
+            let _ = sent.send(reader.campaign(Some(WS), "camp_a").map(|c| c.status));
+        });
+        let read = answered
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a read during a held batch answers without waiting for it");
+        assert_eq!(read.unwrap(), EngineStatus::Active);
         let after_one = statuses();
         engine.pause(WS, "camp_b", false).unwrap();
         (after_one, statuses())

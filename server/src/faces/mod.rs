@@ -179,14 +179,33 @@ pub async fn serve<F: FaceRules, T: Send + 'static>(
     if let Some(decision) = shown.filter(|d| !d.allowed) {
         return F::failure_reply(&F::too_many(&decision), now).with_headers(rate_headers);
     }
-    // The handler runs on the writer thread with every command waiting,
-    // and is answered after their one commit; this task only awaits it.
-    let reply = match cx.app.writer.run(move |app| handler(app, &caller)).await {
+    // A write runs on the writer thread with every command waiting, and
+    // is answered after their one commit. A read runs on the blocking pool
+    // and reads the last committed state without waiting for the writer.
+    // Either way this task only awaits it.
+    let outcome = if is_read(&rqctx.endpoint.operation_id) {
+        let app = std::sync::Arc::clone(&cx.app);
+        tokio::task::spawn_blocking(move || handler(&app, &caller))
+            .await
+            .ok()
+    } else {
+        cx.app.writer.run(move |app| handler(app, &caller)).await
+    };
+    let reply = match outcome {
         Some(Ok(reply)) => reply,
         Some(Err(failure)) => F::failure_reply(&failure, now),
         None => F::failure_reply(&F::internal(&rqctx.endpoint.operation_id), now),
     };
     reply.with_headers(rate_headers)
+}
+
+/// Whether an operation only reads (by the documents' operationId
+/// convention: `getCampaign`, `listCampaigns`, `fetch…`). VoiceGenie's
+/// `pauseCampaign` is a GET but a write: the method does not tell.
+fn is_read(operation_id: &str) -> bool {
+    ["get", "list", "fetch"]
+        .iter()
+        .any(|verb| operation_id.starts_with(verb))
 }
 
 /// A JSON error answer with the status an error type carries (for faces
@@ -291,4 +310,26 @@ pub async fn serve_json<F: FaceRules, T: serde::Serialize + Send + 'static, E>(
         handler(app, caller).map(|value| Reply::ok(&value))
     })
     .await)
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::is_read;
+
+    #[test]
+    fn only_gets_are_reads_and_voicegenies_gets_that_write_are_writes() {
+        assert!(is_read("getCampaign") && is_read("listCampaigns"));
+        assert!(!is_read("pauseCampaign") && !is_read("deleteCampaign"));
+        for face in &crate::registry::FACES {
+            let doc: serde_json::Value = serde_json::from_str(face.document).unwrap();
+            for (path, item) in doc["paths"].as_object().unwrap() {
+                for (method, op) in item.as_object().unwrap() {
+                    let id = op["operationId"].as_str().unwrap_or_default();
+                    if is_read(id) {
+                        assert_eq!(method, "get", "{} {path} ({id}) reads", face.name());
+                    }
+                }
+            }
+        }
+    }
 }
