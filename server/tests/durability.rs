@@ -194,7 +194,21 @@ async fn state_and_clock_survive_kill_9() {
 
 #[tokio::test]
 async fn every_acknowledged_create_survives_a_kill_at_a_random_point() {
-    let dir = temp_dir("kill9-random");
+    acknowledged_creates_survive_kills("kill9-random", 1).await;
+}
+
+/// Sixteen writers at once: the writer thread runs their creates in shared
+/// group commits, so the kills land during batches of many commands; every
+/// create answered before the kill is there after the restart.
+#[tokio::test]
+async fn every_acknowledged_create_survives_a_kill_during_a_group_commit() {
+    acknowledged_creates_survive_kills("kill9-batches", 16).await;
+}
+
+/// Rounds of `writers` concurrent create loops on Alta, each ended by a
+/// kill -9 at a random point; then every acknowledged create is read back.
+async fn acknowledged_creates_survive_kills(name: &str, writers: usize) {
+    let dir = temp_dir(name);
     let http = reqwest::Client::new();
     let mut acknowledged: Vec<String> = Vec::new();
     // A fixed-seed LCG picks the kill points: random, yet repeatable.
@@ -210,33 +224,38 @@ async fn every_acknowledged_create_survives_a_kill_at_a_random_point() {
         if round == 0 {
             seed_world(&http, &server).await;
         }
-        let writer = {
-            let http = http.clone();
-            let alta = server.alta.clone();
-            tokio::spawn(async move {
-                let mut acked = Vec::new();
-                for n in 0.. {
-                    let sent = http
-                        .post(format!("{alta}/campaigns"))
-                        .bearer_auth("tok")
-                        .json(&json!({"name": format!("r{round}-{n}")}))
-                        .send()
-                        .await;
-                    let Ok(response) = sent else { break };
-                    let Ok(body) = response.json::<Value>().await else {
-                        break;
-                    };
-                    let id = body["id"]
-                        .as_str()
-                        .unwrap_or_else(|| panic!("not a campaign: {body}"));
-                    acked.push(id.to_string());
-                }
-                acked
+        let loops: Vec<_> = (0..writers)
+            .map(|w| {
+                let http = http.clone();
+                let alta = server.alta.clone();
+                tokio::spawn(async move {
+                    let mut acked = Vec::new();
+                    for n in 0.. {
+                        let sent = http
+                            .post(format!("{alta}/campaigns"))
+                            .bearer_auth("tok")
+                            .json(&json!({"name": format!("r{round}-w{w}-{n}")}))
+                            .send()
+                            .await;
+                        let Ok(response) = sent else { break };
+                        let Ok(body) = response.json::<Value>().await else {
+                            break;
+                        };
+                        let id = body["id"]
+                            .as_str()
+                            .unwrap_or_else(|| panic!("not a campaign: {body}"));
+                        acked.push(id.to_string());
+                    }
+                    acked
+                })
             })
-        };
+            .collect();
         tokio::time::sleep(next_delay()).await;
         server.kill_9();
-        let acked = writer.await.unwrap();
+        let mut acked = Vec::new();
+        for writer in loops {
+            acked.extend(writer.await.unwrap());
+        }
         assert!(
             !acked.is_empty(),
             "round {round} acknowledged nothing before the kill"
