@@ -344,16 +344,7 @@ async fn the_rate_limit_answers_429_with_headers_and_recovers_on_the_clock() {
     // allowance itself is whole again sooner (a token every 20 s).
     assert_eq!(h["retry-after"], "60");
     assert_eq!(h["ratelimit-remaining"], "0");
-    world
-        .sandbox
-        .advance_clock()
-        .body(sandbox::types::ClockAdvance {
-            seconds: 60,
-            millis: 0,
-        })
-        .send()
-        .await
-        .unwrap();
+    world.advance(60).await;
     let (s, _, _) = world.raw("GET", "/v1/campaigns", Some(TOKEN), None).await;
     assert_eq!(s, 200);
 }
@@ -470,13 +461,7 @@ async fn adding_prospects_validates_and_queues_the_first_step() {
         .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["data"].as_array().unwrap().len(), 2);
-    let campaign = world
-        .sandbox
-        .get_campaign()
-        .campaign_id(CAMPAIGN)
-        .send()
-        .await
-        .unwrap();
+    let campaign = world.engine_campaign(CAMPAIGN).await;
     assert_eq!(campaign.prospect_count, 5);
     assert_eq!(campaign.counters.queued, 5);
 }

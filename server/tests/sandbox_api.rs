@@ -47,66 +47,21 @@ async fn the_send_log_follows_the_virtual_clock() {
             .all(|s| s.state == sandbox::types::SendState::Queued)
     );
     // Step 0 is due after 60 s and an email is in transit for 30 s.
-    world
-        .sandbox
-        .advance_clock()
-        .body(sandbox::types::ClockAdvance {
-            seconds: 60,
-            millis: 0,
-        })
-        .send()
-        .await
-        .unwrap();
-    let campaign = world
-        .sandbox
-        .get_campaign()
-        .campaign_id(CAMPAIGN)
-        .send()
-        .await
-        .unwrap();
+    world.advance(60).await;
+    let campaign = world.engine_campaign(CAMPAIGN).await;
     assert_eq!(
         (campaign.counters.queued, campaign.counters.in_flight),
         (0, 3)
     );
-    world
-        .sandbox
-        .advance_clock()
-        .body(sandbox::types::ClockAdvance {
-            seconds: 30,
-            millis: 0,
-        })
-        .send()
-        .await
-        .unwrap();
-    let campaign = world
-        .sandbox
-        .get_campaign()
-        .campaign_id(CAMPAIGN)
-        .send()
-        .await
-        .unwrap();
+    world.advance(30).await;
+    let campaign = world.engine_campaign(CAMPAIGN).await;
     assert_eq!(
         (campaign.counters.delivered, campaign.counters.queued),
         (3, 3)
     );
     // The call step comes an hour later and lasts 180 s; then the campaign completes.
-    world
-        .sandbox
-        .advance_clock()
-        .body(sandbox::types::ClockAdvance {
-            seconds: 3600 + 180,
-            millis: 0,
-        })
-        .send()
-        .await
-        .unwrap();
-    let campaign = world
-        .sandbox
-        .get_campaign()
-        .campaign_id(CAMPAIGN)
-        .send()
-        .await
-        .unwrap();
+    world.advance(3600 + 180).await;
+    let campaign = world.engine_campaign(CAMPAIGN).await;
     assert_eq!(campaign.counters.delivered, 6);
     assert_eq!(campaign.status, sandbox::types::EngineStatus::Completed);
     let sends = world
@@ -154,13 +109,7 @@ async fn injected_faults_fail_or_delay_the_named_operation_only() {
     assert_eq!(s, 200, "another operation is unaffected: {b}");
     let (s, _, b) = world.raw("POST", &pause, Some(TOKEN), None).await;
     assert_alta_error(s, &b, 500, "InternalServerError");
-    let campaign = world
-        .sandbox
-        .get_campaign()
-        .campaign_id(CAMPAIGN)
-        .send()
-        .await
-        .unwrap();
+    let campaign = world.engine_campaign(CAMPAIGN).await;
     assert_eq!(
         campaign.status,
         sandbox::types::EngineStatus::Active,
@@ -210,16 +159,7 @@ async fn injected_faults_fail_or_delay_the_named_operation_only() {
 async fn reset_empties_the_world() {
     let world = World::new().await;
     world.active_campaign(CAMPAIGN).await;
-    world
-        .sandbox
-        .advance_clock()
-        .body(sandbox::types::ClockAdvance {
-            seconds: 5,
-            millis: 0,
-        })
-        .send()
-        .await
-        .unwrap();
+    world.advance(5).await;
     world.sandbox.reset_world().send().await.unwrap();
     assert!(
         world

@@ -54,6 +54,22 @@ impl World {
         }
     }
 
+    /// Moves the virtual clock through the generated sandbox client.
+    pub async fn advance(&self, seconds: u64) {
+        self.sandbox
+            .advance_clock()
+            .body(sandbox::types::ClockAdvance { seconds, millis: 0 })
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// The engine's view of a campaign (the sandbox API's).
+    pub async fn engine_campaign(&self, id: &str) -> sandbox::types::CampaignView {
+        let answer = self.sandbox.get_campaign().campaign_id(id).send().await;
+        answer.unwrap().into_inner()
+    }
+
     /// Seeds a campaign through the sandbox API (raw JSON keeps it short).
     pub async fn seed(&self, body: Value) -> Value {
         self.server
