@@ -44,10 +44,10 @@ pub fn url_path(url: &str) -> &str {
 
 /// Where case results are written: `target/conformance/results`.
 pub fn results_dir() -> std::path::PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("conformance").join("results")
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    campaign_test_utils::target_dir(&root)
+        .join("conformance")
+        .join("results")
 }
 
 #[cfg(test)]

@@ -40,10 +40,15 @@ pub fn campaignd_binary(root: &Path, release: bool) -> anyhow::Result<PathBuf> {
     if !built.success() {
         bail!("building campaignd failed ({built})");
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    Ok(target
+    Ok(target_dir(root)
         .join(if release { "release" } else { "debug" })
         .join("campaignd"))
+}
+
+/// The workspace's target directory: `CARGO_TARGET_DIR`, else
+/// `<root>/target`.
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
 }

@@ -172,12 +172,7 @@ fn require(program: &str, debian_package: &str) -> anyhow::Result<()> {
     )
 }
 
-/// The cargo target directory.
-pub fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
-}
+pub use campaign_test_utils::target_dir;
 
 /// `cargo xtask tools`: installs and lists the tools.
 pub fn run() -> anyhow::Result<ExitCode> {
