@@ -140,12 +140,15 @@ pub trait FaceRules {
 }
 
 /// The shared request pipeline: injected fault, credential, caller checks,
-/// rate limits, then `handler`; the answer (success or the face's failure)
-/// carries the rate-limit headers.
-pub async fn serve<F: FaceRules, T: Send + 'static>(
+/// rate limits, then `handler`, whose value `reply` turns into the answer
+/// back on the request's own task (serialization never runs on the
+/// writer thread); the answer (success or the face's failure) carries the
+/// rate-limit headers.
+pub async fn serve<F: FaceRules, U: Send + 'static, T>(
     rqctx: &RequestContext<FaceContext>,
     extra_bucket: Option<&'static str>,
-    handler: impl FnOnce(&App, &KeyRecord) -> Result<Reply<T, F::Headers>, F::Failure> + Send + 'static,
+    handler: impl FnOnce(&App, &KeyRecord) -> Result<U, F::Failure> + Send + 'static,
+    reply: impl FnOnce(U) -> Reply<T, F::Headers> + Send,
 ) -> Reply<T, F::Headers> {
     let cx = rqctx.context();
     let now = cx.app.engine.clock().now_ms();
@@ -191,12 +194,12 @@ pub async fn serve<F: FaceRules, T: Send + 'static>(
     } else {
         cx.app.writer.run(move |app| handler(app, &caller)).await
     };
-    let reply = match outcome {
-        Some(Ok(reply)) => reply,
+    let answer = match outcome {
+        Some(Ok(value)) => reply(value),
         Some(Err(failure)) => F::failure_reply(&failure, now),
         None => F::failure_reply(&F::internal(&rqctx.endpoint.operation_id), now),
     };
-    reply.with_headers(rate_headers)
+    answer.with_headers(rate_headers)
 }
 
 /// Whether an operation only reads (by the documents' operationId
@@ -291,8 +294,8 @@ pub async fn serve_empty<F: FaceRules, E>(
     extra_bucket: Option<&'static str>,
     handler: impl FnOnce(&App, &KeyRecord) -> Result<(), F::Failure> + Send + 'static,
 ) -> Result<EmptyReply, E> {
-    let reply = serve::<F, ()>(rqctx, extra_bucket, |app, caller| {
-        handler(app, caller).map(|()| Reply::empty(http::StatusCode::OK))
+    let reply = serve::<F, (), ()>(rqctx, extra_bucket, handler, |()| {
+        Reply::empty(http::StatusCode::OK)
     })
     .await;
     Ok(EmptyReply::from(reply))
@@ -306,10 +309,7 @@ pub async fn serve_json<F: FaceRules, T: serde::Serialize + Send + 'static, E>(
     extra_bucket: Option<&'static str>,
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, F::Failure> + Send + 'static,
 ) -> Result<Reply<T, F::Headers>, E> {
-    Ok(serve::<F, T>(rqctx, extra_bucket, |app, caller| {
-        handler(app, caller).map(|value| Reply::ok(&value))
-    })
-    .await)
+    Ok(serve::<F, T, T>(rqctx, extra_bucket, handler, |value| Reply::ok(&value)).await)
 }
 
 #[cfg(test)]

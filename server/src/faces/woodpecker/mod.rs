@@ -184,7 +184,7 @@ async fn serve<T: Send + 'static>(
         );
         return WoodpeckerApiImpl::failure_reply(&refused, cx.app.engine.clock().now_ms());
     }
-    face::serve::<WoodpeckerApiImpl, T>(rqctx, None, handler).await
+    face::serve::<WoodpeckerApiImpl, Reply<T>, T>(rqctx, None, handler, |reply| reply).await
 }
 
 /// An integer campaign id, or the documented 400.
