@@ -1,5 +1,10 @@
 //! `campaignd serve`: run the sandbox.
 
+/// mimalloc instead of glibc malloc: allocation was a sixth of the CPU of
+/// a durable write under load (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
@@ -106,8 +111,26 @@ enum Command {
     },
 }
 
+/// SQLite allocates through the C library's malloc, not Rust's allocator.
+/// glibc returns the top of a thread's arena to the kernel whenever a
+/// free leaves it large enough (`madvise`), and the writer thread's next
+/// transaction faults those pages back in: a tenth of the CPU of a durable
+/// write under load, measured (BENCHMARKS.md). Keeping up to 256 MiB of
+/// freed memory, with 16 MiB of headroom per growth, stops that churn.
+#[allow(unsafe_code)]
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets the allocator's tuning parameters; it is
+    // called before the server starts serving.
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+        libc::mallopt(libc::M_TOP_PAD, 16 << 20);
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    keep_freed_memory();
     let Command::Serve {
         port,
         data_dir,
