@@ -10,10 +10,10 @@ use crate::error::{EngineError, EngineResult};
 use crate::outbox::DomainEvent;
 use crate::prospects::{insert_prospects, move_prospects};
 use crate::rows::{
-    Page, PageFrom, channel_str, finish_page, load_campaign, load_workspace, page_seqs,
+    Page, PageFrom, channel_str, finish_page, load_campaign, load_workspace, page_seqs, status_str,
 };
 use crate::transaction::{Snapshot, exec};
-use crate::types::{CampaignSeed, CampaignView, EngineStatus, ProspectState};
+use crate::types::{CampaignSeed, CampaignView, EngineStatus, ProspectState, time};
 
 /// The longest delay or duration accepted (ten years): sums of times stay
 /// far from overflowing.
@@ -299,6 +299,10 @@ impl Engine {
             } else {
                 EngineStatus::Active
             };
+            // Whether the campaign row may now differ from `campaign` in
+            // more than the status and times set here (then it is read
+            // again).
+            let mut reread = false;
             let changed = match campaign.status {
                 EngineStatus::Draft if options.launch_drafts => {
                     if campaign.steps.is_empty() {
@@ -308,17 +312,22 @@ impl Engine {
                         return Err(EngineError::NoProspects);
                     }
                     launch(tx, id, now, target)?;
+                    reread = true;
                     true
                 }
                 EngineStatus::Paused | EngineStatus::Stopped => {
-                    set_status(tx, id, target, now)?;
                     exec(
                         tx,
-                        "UPDATE campaigns SET started_at = ?2 WHERE id = ?1",
-                        params![id, now],
+                        "UPDATE campaigns SET status = ?2, updated_at = ?3, started_at = ?3 WHERE id = ?1",
+                        params![id, status_str(target), now],
                     )?;
-                    // Everything may have finished while it was held.
-                    complete_campaign_if_done(tx, id)?;
+                    // Everything may have finished while it was held; not
+                    // while sends are still queued or in flight.
+                    let counters = &campaign.counters;
+                    if counters.queued == 0 && counters.in_flight == 0 {
+                        complete_campaign_if_done(tx, id)?;
+                        reread = true;
+                    }
                     true
                 }
                 EngineStatus::Active | EngineStatus::PendingApproval => false,
@@ -327,7 +336,19 @@ impl Engine {
             if options.resume_prospects {
                 move_prospects(tx, id, ProspectState::Paused, ProspectState::Active, now)?;
             }
-            let value = load_campaign(tx, None, id)?;
+            let value = if reread {
+                load_campaign(tx, None, id)?
+            } else if changed {
+                let at = time(now);
+                CampaignView {
+                    status: target,
+                    updated_at: at,
+                    started_at: Some(at),
+                    ..campaign
+                }
+            } else {
+                campaign
+            };
             if changed {
                 self.emit(tx, workspace_id, &DomainEvent::CampaignStarted(&value), now)?;
             }
