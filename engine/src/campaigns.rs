@@ -5,7 +5,7 @@ use rusqlite::{Connection, params};
 
 use crate::Engine;
 use crate::dialect::CampaignIds;
-use crate::dispatch::{complete_campaign_if_done, launch, set_status};
+use crate::dispatch::{campaign_next_due, complete_campaign_if_done, launch, set_status};
 use crate::error::{EngineError, EngineResult};
 use crate::outbox::DomainEvent;
 use crate::prospects::{insert_prospects, move_prospects};
@@ -72,7 +72,7 @@ impl Engine {
             check_seconds("callDurationSeconds", settings.call_duration_seconds)?;
             check_seconds("linkedinSeconds", settings.linkedin_seconds)?;
         }
-        self.transact_and_rearm(None, |tx, now| {
+        self.transact_reporting_due(|tx, now, due| {
             let workspace = load_workspace(tx, workspace_id)?;
             let id = match &seed.id {
                 Some(id) => {
@@ -146,6 +146,15 @@ impl Engine {
                 EngineStatus::Completed => set_status(tx, &id, EngineStatus::Completed, now)?,
             }
             let view = load_campaign(tx, None, &id)?;
+            // What the new campaign made due: its first sends, or its
+            // scheduled launch.
+            due.set(match view.status {
+                EngineStatus::Active => campaign_next_due(tx, &id)?,
+                EngineStatus::Draft => view
+                    .scheduled_at
+                    .map_or(i64::MAX, |at| at.timestamp_millis()),
+                _ => i64::MAX,
+            });
             self.emit(tx, workspace_id, &DomainEvent::CampaignCreated(&view), now)?;
             if view.launched_at.is_some() {
                 self.emit(tx, workspace_id, &DomainEvent::CampaignStarted(&view), now)?;
@@ -178,7 +187,7 @@ impl Engine {
 
     /// Launches a draft: it becomes active and first steps are queued.
     pub fn launch(&self, workspace_id: Option<&str>, id: &str) -> EngineResult<CampaignView> {
-        self.transact_and_rearm(Some(id), |tx, now| {
+        self.transact_and_rearm(id, |tx, now| {
             let campaign = load_campaign(tx, workspace_id, id)?;
             if campaign.status != EngineStatus::Draft {
                 return Err(EngineError::WrongStatus {
@@ -199,7 +208,7 @@ impl Engine {
 
     /// Approves a campaign waiting for approval: it becomes active.
     pub fn approve(&self, id: &str) -> EngineResult<CampaignView> {
-        self.transact_and_rearm(Some(id), |tx, now| {
+        self.transact_and_rearm(id, |tx, now| {
             let campaign = load_campaign(tx, None, id)?;
             if campaign.status != EngineStatus::PendingApproval {
                 return Err(EngineError::WrongStatus {
@@ -289,7 +298,7 @@ impl Engine {
         options: StartOptions,
         refuse: impl FnOnce(&CampaignView) -> Option<R>,
     ) -> EngineResult<Result<Transition<CampaignView>, R>> {
-        self.transact_and_rearm(Some(id), |tx, now| {
+        self.transact_and_rearm(id, |tx, now| {
             let campaign = load_campaign(tx, Some(workspace_id), id)?;
             if let Some(reason) = refuse(&campaign) {
                 return Ok(Err(reason));

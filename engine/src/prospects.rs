@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::Engine;
 use crate::campaigns::Transition;
-use crate::dispatch::{complete_campaign_if_done, queue_step};
+use crate::dispatch::{campaign_next_due, complete_campaign_if_done, queue_step};
 use crate::error::{EngineError, EngineResult};
 use crate::outbox::DomainEvent;
 use crate::rows::{
@@ -23,7 +23,7 @@ impl Engine {
         campaign_id: &str,
         seeds: &[ProspectSeed],
     ) -> EngineResult<Vec<ProspectView>> {
-        self.transact_and_rearm(Some(campaign_id), |tx, now| {
+        self.transact_and_rearm(campaign_id, |tx, now| {
             let campaign = load_campaign(tx, Some(workspace_id), campaign_id)?;
             let ids = insert_prospects(tx, campaign_id, seeds, now)?;
             if campaign.launched_at.is_some() {
@@ -58,7 +58,7 @@ impl Engine {
         campaign_id: &str,
         seeds: &[ProspectSeed],
     ) -> EngineResult<(u64, u64, u64)> {
-        self.transact_and_rearm(Some(campaign_id), |tx, now| {
+        self.transact_and_rearm(campaign_id, |tx, now| {
             let campaign = load_campaign(tx, Some(workspace_id), campaign_id)?;
             let (mut fresh, mut updated) = (Vec::new(), 0u64);
             for seed in seeds {
@@ -215,7 +215,7 @@ impl Engine {
         id: &str,
         paused: bool,
     ) -> EngineResult<Transition<ProspectView>> {
-        self.transact_and_rearm(None, |tx, now| {
+        self.transact_reporting_due(|tx, now, due| {
             let prospect = load_prospect(tx, Some(workspace_id), id)?;
             let (from, to) = if paused {
                 (ProspectState::Active, ProspectState::Paused)
@@ -236,6 +236,10 @@ impl Engine {
                     status: prospect.status,
                 });
             };
+            if changed && !paused {
+                // The resumed prospect's queued sends may be due.
+                due.set(campaign_next_due(tx, &prospect.campaign_id)?);
+            }
             let value = load_prospect(tx, None, id)?;
             Ok(Transition {
                 value,

@@ -48,7 +48,7 @@ fn run_savepoint<T>(
         let due = match rearm {
             Rearm::Nothing => i64::MAX,
             Rearm::Campaign(id) => campaign_next_due(conn, id)?,
-            Rearm::Everything => i64::MIN,
+            Rearm::Reported(due) => due.get(),
         };
         if due <= now {
             next = dispatch_until(conn, dispatched, now, hooks)?;
@@ -81,8 +81,9 @@ enum Rearm<'a> {
     Nothing,
     /// Sends of this campaign.
     Campaign(&'a str),
-    /// Anything.
-    Everything,
+    /// What the command reported: the earliest time it made anything due
+    /// (`i64::MAX` for nothing).
+    Reported(&'a std::cell::Cell<i64>),
 }
 
 pub(crate) struct State {
@@ -156,6 +157,7 @@ impl Readers {
                         | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                conn.set_prepared_statement_cache_capacity(crate::store::STATEMENT_CACHE);
                 conn
             }
         };
@@ -298,15 +300,28 @@ impl Engine {
         self.transact_then(Rearm::Nothing, command)
     }
 
-    /// Like `transact`, for commands that may make sends of `campaign` due
-    /// (or of any campaign, for `None`): they are dispatched in the same
-    /// transaction when due now, else remembered as the next event.
+    /// Like `transact`, for commands that may make sends of `campaign` due:
+    /// they are dispatched in the same transaction when due now, else
+    /// remembered as the next event.
     pub(crate) fn transact_and_rearm<T>(
         &self,
-        campaign: Option<&str>,
+        campaign: &str,
         command: impl FnOnce(&Connection, i64) -> EngineResult<T>,
     ) -> EngineResult<T> {
-        self.transact_then(campaign.map_or(Rearm::Everything, Rearm::Campaign), command)
+        self.transact_then(Rearm::Campaign(campaign), command)
+    }
+
+    /// Like `transact_and_rearm`, for commands that learn only as they run
+    /// what they may have made due (a new campaign, a prospect's
+    /// campaign): the command lowers the cell it is given to the earliest
+    /// such time. Nothing else is looked at, so the cost does not grow
+    /// with the number of campaigns.
+    pub(crate) fn transact_reporting_due<T>(
+        &self,
+        command: impl FnOnce(&Connection, i64, &std::cell::Cell<i64>) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        let due = std::cell::Cell::new(i64::MAX);
+        self.transact_then(Rearm::Reported(&due), |tx, now| command(tx, now, &due))
     }
 
     /// Runs one command atomically (a savepoint inside the open batch
