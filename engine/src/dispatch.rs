@@ -97,9 +97,20 @@ fn complete_in_flight(tx: &Connection, to: i64) -> EngineResult<usize> {
          WHERE id IN (SELECT send_id FROM temp.dispatch_done)",
     )?
     .execute([])?;
+    // Each prospect moves past its delivered step; one without a next step
+    // is completed too (paused or not). Each row is written once: the
+    // status (indexed) only where it changes.
     tx.prepare_cached(
         "UPDATE prospects SET position = d.position + 1, updated_at = d.done_at
-         FROM temp.dispatch_done d WHERE prospects.id = d.prospect_id",
+         FROM temp.dispatch_done d WHERE prospects.id = d.prospect_id
+           AND EXISTS (SELECT 1 FROM steps st WHERE st.campaign_id = d.campaign_id AND st.position = d.position + 1)",
+    )?
+    .execute([])?;
+    tx.prepare_cached(
+        "UPDATE prospects SET position = d.position + 1, updated_at = d.done_at,
+             status = CASE WHEN prospects.status IN ('active', 'paused') THEN 'completed' ELSE prospects.status END
+         FROM temp.dispatch_done d WHERE prospects.id = d.prospect_id
+           AND NOT EXISTS (SELECT 1 FROM steps st WHERE st.campaign_id = d.campaign_id AND st.position = d.position + 1)",
     )?
     .execute([])?;
     // The next step of every prospect that has one, due its delay after the
@@ -114,13 +125,6 @@ fn complete_in_flight(tx: &Connection, to: i64) -> EngineResult<usize> {
              ON CONFLICT (prospect_id, position) DO NOTHING",
         )?
         .execute([])?;
-    tx.prepare_cached(
-        "UPDATE prospects SET status = 'completed'
-         WHERE status IN ('active', 'paused') AND id IN (
-             SELECT d.prospect_id FROM temp.dispatch_done d WHERE NOT EXISTS (
-                 SELECT 1 FROM steps st WHERE st.campaign_id = d.campaign_id AND st.position = d.position + 1))",
-    )?
-    .execute([])?;
     tx.prepare_cached(
         "UPDATE campaigns SET in_flight = in_flight - c.n, delivered = delivered + c.n, queued = queued + c.next
          FROM (SELECT d.campaign_id,
