@@ -187,8 +187,12 @@ fn http_bench(binary: &Path, scratch: &Path, args: &Args) -> anyhow::Result<Stri
     eprintln!("==> starting WireMock {} and Prism", peers::WIREMOCK);
     let peers = [
         (
-            "WireMock 3.13.2, scenario state machine (in memory)",
-            peers::wiremock(&tools)?,
+            "WireMock 3.13.2, scenario state machine (in memory), as shipped (request journal kept)",
+            peers::wiremock(&tools, peers::Journal::Kept)?,
+        ),
+        (
+            "WireMock 3.13.2, scenario state machine (in memory), `--no-request-journal`",
+            peers::wiremock(&tools, peers::Journal::Off)?,
         ),
         (
             "Prism 5.16.0 mocking `openapi/alta.json` (no state)",
@@ -354,10 +358,12 @@ fn table(rounds: &[Round], args: &Args, fsync: std::time::Duration) -> String {
         mixed.iter().map(|m| m.requests).sum::<u64>()
     ));
     out.push_str(&format!(
-        "\nDurable pause/resume runs at **{:.1}×** WireMock's scenario throughput and \
-         **{:.1}×** Prism's; the mixed workload across four faces runs at **{:.0}%** of \
-         single-face durable pause/resume (means of the rounds).\n",
-        mean("durable") / mean("WireMock"),
+        "\nDurable pause/resume runs at **{:.1}×** WireMock's scenario throughput as shipped \
+         and **{:.1}×** WireMock's without its request journal, and **{:.1}×** Prism's; the \
+         mixed workload across four faces runs at **{:.0}%** of single-face durable \
+         pause/resume (means of the rounds).\n",
+        mean("durable") / mean("WireMock 3.13.2, scenario state machine (in memory), as shipped"),
+        mean("durable") / mean("WireMock 3.13.2, scenario state machine (in memory), `--no"),
         mean("durable") / mean("Prism"),
         100.0 * mixed_mean / mean("durable")
     ));

@@ -24,11 +24,21 @@ pub struct Peer {
     _process: Running,
 }
 
+/// How WireMock is run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Journal {
+    /// As shipped: every request is kept in the request journal (what a
+    /// user gets from `java -jar wiremock-standalone.jar`).
+    Kept,
+    /// `--no-request-journal`: WireMock's fastest configuration.
+    Off,
+}
+
 /// WireMock standalone, with one scenario per campaign: pause moves it to
 /// `paused`, resume back to `Started`, and either answers 200 in any state
 /// (wrk's connections interleave), like campaignd's idempotent
-/// pause/resume. No request journal: it would grow without bound.
-pub fn wiremock(tools: &Tools) -> anyhow::Result<Peer> {
+/// pause/resume (Alta's pause and resume answer a bodiless 200 too).
+pub fn wiremock(tools: &Tools, journal: Journal) -> anyhow::Result<Peer> {
     let jar = tools.dir().join(format!(
         "npm/node_modules/wiremock/build/wiremock-standalone-{WIREMOCK}.jar"
     ));
@@ -39,7 +49,10 @@ pub fn wiremock(tools: &Tools) -> anyhow::Result<Peer> {
         .arg(&jar)
         .args(["--bind-address", "127.0.0.1", "--port"])
         .arg(port.to_string())
-        .args(["--no-request-journal", "--disable-banner"]);
+        .arg("--disable-banner");
+    if journal == Journal::Off {
+        command.arg("--no-request-journal");
+    }
     let process = start_until(command, "port:", Duration::from_secs(60))
         .with_context(|| format!("starting WireMock ({})", jar.display()))?;
     let origin = format!("http://127.0.0.1:{port}");
