@@ -56,7 +56,24 @@ fn module_doc(api: &Value, document: &Value) -> String {
         7070 + offset,
     );
     let schemes = document["components"]["securitySchemes"].as_object();
+    // An empty requirement among the alternatives: the credential is
+    // optional (the sandbox API's admin token).
+    let optional = document["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+        .filter_map(|op| op["security"].as_array())
+        .flatten()
+        .any(|requirement| requirement.as_object().is_some_and(|r| r.is_empty()));
     match schemes.and_then(|s| s.values().next()) {
+        Some(scheme) if scheme["type"] == "http" && optional => {
+            doc.push_str(
+                " (no credential; a [`crate::bearer_client`] with the admin token when the \
+                 server was started with `--admin-token`).",
+            );
+        }
         Some(scheme) if scheme["type"] == "http" => {
             doc.push_str(", and a [`crate::bearer_client`] with the key.");
         }

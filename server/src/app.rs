@@ -31,6 +31,8 @@ pub struct App {
     pub sinks: std::sync::Mutex<SinkLog>,
     /// The writer thread the vendor faces' commands run on.
     pub writer: crate::writer::Writer,
+    /// The token the sandbox control API requires, if one was given.
+    pub admin_token: Option<AdminToken>,
 }
 
 /// Requests received by the built-in webhook sinks, by sink name.
@@ -87,6 +89,41 @@ pub struct Options {
     pub virtual_clock: bool,
     /// Load the demo world.
     pub demo: bool,
+    /// The token the sandbox control API requires from every caller
+    /// (`Authorization: Bearer`), if any. Required to listen on anything
+    /// but loopback.
+    pub admin_token: Option<String>,
+}
+
+/// The sandbox control API's admin token, kept as its SHA-256 digest: a
+/// caller's token is compared digest to digest, so the comparison's time
+/// says nothing about the token.
+pub struct AdminToken([u8; 32]);
+
+impl AdminToken {
+    /// The shortest token accepted.
+    pub const MIN_LEN: usize = 16;
+
+    /// A token, if it is one: at least [`Self::MIN_LEN`] visible ASCII
+    /// characters (it travels in a header).
+    pub fn new(token: &str) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            token.len() >= Self::MIN_LEN && token.bytes().all(|b| b.is_ascii_graphic()),
+            "the admin token must be at least {} visible ASCII characters (no spaces)",
+            Self::MIN_LEN
+        );
+        Ok(Self(Self::digest(token)))
+    }
+
+    /// Whether `given` is this token.
+    pub fn matches(&self, given: &str) -> bool {
+        Self::digest(given) == self.0
+    }
+
+    fn digest(token: &str) -> [u8; 32] {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(token.as_bytes()).into()
+    }
 }
 
 /// One face as served.
@@ -181,6 +218,20 @@ async fn health(
 
 /// Opens the store, builds the engine and starts every server.
 pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Running> {
+    let admin_token = options
+        .admin_token
+        .as_deref()
+        .map(AdminToken::new)
+        .transpose()?;
+    anyhow::ensure!(
+        options.bind.is_loopback() || admin_token.is_some(),
+        "refusing to listen on {}: the sandbox control API (reset, keys, faults) has no \
+         authentication of its own and would be open to the network. Pass --admin-token TOKEN \
+         (or set CAMPAIGND_ADMIN_TOKEN; at least {} characters) and send \
+         `Authorization: Bearer TOKEN` to the sandbox API, or keep --bind 127.0.0.1",
+        options.bind,
+        AdminToken::MIN_LEN
+    );
     let conn = match &options.storage {
         Storage::Dir(dir) => store::open_with(store::Location::Dir(dir), options.sync)?,
         Storage::Memory => store::open(store::Location::Memory)?,
@@ -204,6 +255,7 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
         key_queues: Default::default(),
         sinks: Default::default(),
         writer,
+        admin_token,
     });
     crate::writer::start(&app, jobs).context("starting the writer thread")?;
 
@@ -289,6 +341,7 @@ pub async fn start_in_memory(demo: bool) -> anyhow::Result<Running> {
         sync: SyncMode::default(),
         virtual_clock: true,
         demo,
+        admin_token: None,
     };
     start(options, slog::Logger::root(slog::Discard, slog::o!())).await
 }

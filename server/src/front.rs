@@ -84,8 +84,29 @@ pub fn vendor<F: FaceRules + 'static>() -> Arc<dyn Gate> {
 struct SandboxGate;
 
 impl Gate for SandboxGate {
-    fn refuse(&self, _: &FaceContext, _: &HeaderMap) -> Option<Response<Body>> {
-        None
+    /// Without an admin token, nothing; with one, every operation needs
+    /// `Authorization: Bearer <token>` (a `401` with `WWW-Authenticate`
+    /// otherwise). `/healthz` and `/openapi.json` stay open.
+    fn refuse(&self, cx: &FaceContext, headers: &HeaderMap) -> Option<Response<Body>> {
+        let token = cx.app.admin_token.as_ref()?;
+        let given = headers
+            .get(http::header::AUTHORIZATION)
+            .map(|value| value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")));
+        let message = match given {
+            Some(Some(given)) if token.matches(given) => return None,
+            None => {
+                "This server requires its admin token for the sandbox API: send \
+                 `Authorization: Bearer <token>` with the --admin-token it was started with"
+            }
+            Some(Some(_)) => "The admin token is not the one this server was started with",
+            Some(None) => "The Authorization header must be `Bearer <admin token>`",
+        };
+        let mut answer = self.reject(StatusCode::UNAUTHORIZED, message.to_string(), 0);
+        answer.headers_mut().insert(
+            http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"campaignd sandbox\""),
+        );
+        Some(answer)
     }
 
     fn reject(&self, status: StatusCode, message: String, _now_ms: i64) -> Response<Body> {

@@ -65,7 +65,11 @@ Examples:
       state kept in ./sandbox-data across restarts.
   campaignd serve --data-dir ./sandbox-data --sync full
       Every acknowledged write survives a power loss too, not only a crash
-      of the process (an fsync per group commit).";
+      of the process (an fsync per group commit).
+  campaignd serve --bind 0.0.0.0 --admin-token change-me-0123456789
+      In a container: every API on all interfaces, and the sandbox API
+      answers only callers that send Authorization: Bearer
+      change-me-0123456789 (vendor faces keep their own keys).";
 
 #[derive(Subcommand)]
 enum Command {
@@ -93,9 +97,19 @@ enum Command {
         /// Load the demo world so every vendor page's samples work as written.
         #[arg(long)]
         demo: bool,
-        /// Address to listen on. The sandbox API has no auth: keep it on loopback.
+        /// Address to listen on. Anything but loopback needs --admin-token:
+        /// the sandbox API can reset everything and mint keys.
         #[arg(long, default_value_t = Ipv4Addr::LOCALHOST)]
         bind: Ipv4Addr,
+        /// Require `Authorization: Bearer TOKEN` on every sandbox API call
+        /// (at least 16 characters); vendor faces keep their own keys.
+        #[arg(
+            long,
+            value_name = "TOKEN",
+            env = "CAMPAIGND_ADMIN_TOKEN",
+            hide_env_values = true
+        )]
+        admin_token: Option<String>,
         /// Also list each face's internal dropshot address (behind its front
         /// layer), for the benchmark that measures the front's cost.
         #[arg(long, hide = true)]
@@ -142,6 +156,7 @@ async fn main() -> anyhow::Result<()> {
         show_internal,
         ports_file,
         log,
+        admin_token,
     } = Cli::parse().command;
     let level = match log {
         LogLevel::Error => slog::Level::Error,
@@ -190,6 +205,7 @@ async fn main() -> anyhow::Result<()> {
         },
         virtual_clock: clock == ClockArg::Virtual,
         demo,
+        admin_token: admin_token.clone(),
     };
     let running = app::start(options, log).await?;
     // A closed stdout must not stop the server: write the banner once and
@@ -203,6 +219,11 @@ async fn main() -> anyhow::Result<()> {
         },
         if demo { "; demo world loaded" } else { "" }
     );
+    if admin_token.is_some() {
+        banner.push_str(
+            "The sandbox API requires `Authorization: Bearer <admin token>` (--admin-token).\n\n",
+        );
+    }
     let ports = running.ports(show_internal);
     banner.push_str(&format!("  {:<10} {:<48} document\n", "API", "base URL"));
     for api in &ports.apis {

@@ -57,6 +57,13 @@ fn every_serve_help_example_starts_and_serves() {
                 "--ports-file" => {
                     words.next();
                 }
+                // Servers in tests listen on loopback only (the refusal to
+                // bind elsewhere without a token is tested in
+                // `admin_token.rs`).
+                "--bind" => {
+                    words.next();
+                    args.extend(["--bind".to_string(), "127.0.0.1".into()]);
+                }
                 _ => args.push(word.clone()),
             }
         }
@@ -93,6 +100,27 @@ fn every_serve_help_example_starts_and_serves() {
         for api in &server.ports().apis {
             if !text.contains(&api.base_url) {
                 failures.push(format!("the banner does not list {}", api.base_url));
+            }
+        }
+        // An admin token: the sandbox API refuses a caller without it and
+        // answers one with it.
+        if let Some(token) = example
+            .iter()
+            .position(|a| a == "--admin-token")
+            .and_then(|n| example.get(n + 1))
+        {
+            let clock = format!("{}/clock", server.url("sandbox"));
+            let bearer = format!("Bearer {token}");
+            let without = blocking::call("GET", &clock, &[], None);
+            let with = blocking::call("GET", &clock, &[("authorization", &bearer)], None);
+            if !matches!(without, Ok(Answer { status: 401, .. })) {
+                failures.push(format!("GET /clock without the admin token: {without:?}"));
+            }
+            if !matches!(with, Ok(Answer { status: 200, .. })) {
+                failures.push(format!("GET /clock with the admin token: {with:?}"));
+            }
+            if !text.contains("requires `Authorization: Bearer <admin token>`") {
+                failures.push("--admin-token: the banner does not say so".into());
             }
         }
         for origin in &origins {
