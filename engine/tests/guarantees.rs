@@ -9,14 +9,20 @@
 //!    campaign; a prospect paused on its own stays paused across a resume;
 //!    a prospect whose last step completes is completed, paused or not;
 //! 4. concurrent pause, resume and start never lose an update.
+//!
+//! The random sequences also create other campaigns (active or drafts,
+//! launched later) that send beside the watched one, and restart the
+//! engine on its database file: the watched campaign keeps guarantees 1-3,
+//! every other campaign's log stays in step order with counters that agree,
+//! and after the final resume every launched campaign runs to completion.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use campaign_engine::{
-    CampaignIds, CampaignSeed, CampaignSettings, Channel, Engine, EngineStatus, IdScheme,
+    CampaignIds, CampaignSeed, CampaignSettings, Channel, Clock, Engine, EngineStatus, IdScheme,
     ProspectIds, ProspectSeed, ProspectState, SendQuery, SendState, SendView, StartOptions,
-    StepSeed, Uniform, WorkspaceCreate, in_memory_virtual,
+    StepSeed, Uniform, VIRTUAL_EPOCH_MS, WorkspaceCreate, in_memory_virtual, store,
 };
 use proptest::prelude::*;
 
@@ -32,11 +38,26 @@ const STEPS: [(Channel, u64); 3] = [
 const EMAIL_SECS: u64 = 30;
 const CALL_SECS: u64 = 60;
 
-fn world() -> Engine {
-    let engine = in_memory_virtual(Arc::new(Uniform(IdScheme {
+fn dialects() -> Arc<Uniform> {
+    Arc::new(Uniform(IdScheme {
         campaigns: CampaignIds::Prefixed("camp_"),
         prospects: ProspectIds::Text,
-    })));
+    }))
+}
+
+/// The engine over the database in `dir`, as a restarted server opens it
+/// (its virtual clock comes back from the database).
+fn open(dir: &std::path::Path) -> Engine {
+    let conn = store::open(store::Location::Dir(dir)).unwrap();
+    Engine::new(conn, Clock::virtual_at(VIRTUAL_EPOCH_MS), dialects()).unwrap()
+}
+
+fn world() -> Engine {
+    seeded(in_memory_virtual(dialects()))
+}
+
+/// `engine` with the workspace and the active campaign of the tests.
+fn seeded(engine: Engine) -> Engine {
     engine
         .create_workspace(&WorkspaceCreate {
             id: Some(WS.into()),
@@ -83,11 +104,25 @@ fn world() -> Engine {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Pause { prospects: bool },
-    Resume { prospects: bool },
-    Advance { seconds: u64 },
+    Pause {
+        prospects: bool,
+    },
+    Resume {
+        prospects: bool,
+    },
+    Advance {
+        seconds: u64,
+    },
     PauseProspect(usize),
     ResumeProspect(usize),
+    /// Another campaign (active, or a draft), sending beside the watched one.
+    Create {
+        active: bool,
+    },
+    /// Launch the n-th other campaign if it is a draft.
+    Launch(usize),
+    /// Close the engine and open its database again, as a restart does.
+    Restart,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -98,7 +133,50 @@ fn op() -> impl Strategy<Value = Op> {
         (1u64..90).prop_map(|seconds| Op::Advance { seconds }),
         (0..PROSPECTS).prop_map(Op::PauseProspect),
         (0..PROSPECTS).prop_map(Op::ResumeProspect),
+        any::<bool>().prop_map(|active| Op::Create { active }),
+        (0usize..4).prop_map(Op::Launch),
+        Just(Op::Restart),
     ]
+}
+
+/// Prospects of each other campaign.
+const OTHER_PROSPECTS: usize = 2;
+
+/// The other campaigns: id and whether it was launched.
+type Others = Vec<(String, bool)>;
+
+/// Every other campaign: counters agree with its send log, each prospect's
+/// sends are its steps in order, each once, and a draft sends nothing.
+fn check_others(engine: &Engine, others: &Others) -> Result<(), TestCaseError> {
+    for (id, launched) in others {
+        let log = engine
+            .list_sends(&SendQuery {
+                campaign_id: Some(id.clone()),
+                after_id: None,
+                limit: Some(10_000),
+            })
+            .unwrap();
+        if !launched {
+            prop_assert!(log.is_empty(), "draft {} sent {:?}", id, log);
+        }
+        let mut by_prospect: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+        for send in &log {
+            by_prospect
+                .entry(&send.prospect_id)
+                .or_default()
+                .push(send.step);
+        }
+        for (prospect, steps) in by_prospect {
+            let expected: Vec<u32> = (0..steps.len() as u32).collect();
+            prop_assert_eq!(steps, expected, "{} of {}", prospect, id);
+        }
+        let campaign = engine.campaign(None, id).unwrap();
+        let count = |state| log.iter().filter(|s| s.state == state).count() as u64;
+        prop_assert_eq!(campaign.counters.queued, count(SendState::Queued));
+        prop_assert_eq!(campaign.counters.in_flight, count(SendState::InFlight));
+        prop_assert_eq!(campaign.counters.delivered, count(SendState::Delivered));
+    }
+    Ok(())
 }
 
 fn ms(t: &campaign_engine::Time) -> i64 {
@@ -263,7 +341,15 @@ proptest! {
 
     #[test]
     fn pause_and_resume_keep_their_guarantees(ops in proptest::collection::vec(op(), 1..40)) {
-        let engine = world();
+        static CASE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "campaign-engine-guarantees-{}-{}",
+            std::process::id(),
+            CASE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut engine = seeded(open(&dir));
+        let mut others: Others = Vec::new();
         let mut model = Model {
             campaign: Held::default(),
             prospects: vec![Held::default(); PROSPECTS],
@@ -324,6 +410,42 @@ proptest! {
                 Op::Advance { seconds } => {
                     engine.advance_clock(1000 * seconds as i64).unwrap();
                 }
+                Op::Create { active } => {
+                    let id = format!("camp_other{}", others.len());
+                    let seed = CampaignSeed {
+                        id: Some(id.clone()),
+                        status: Some(if active { EngineStatus::Active } else { EngineStatus::Draft }),
+                        steps: STEPS
+                            .iter()
+                            .map(|&(channel, delay_seconds)| StepSeed {
+                                channel,
+                                delay_seconds,
+                                subject: None,
+                                body: None,
+                            })
+                            .collect(),
+                        prospects: (0..OTHER_PROSPECTS)
+                            .map(|n| ProspectSeed {
+                                id: Some(format!("{id}_p{n}")),
+                                ..ProspectSeed::default()
+                            })
+                            .collect(),
+                        ..CampaignSeed::named("other".into())
+                    };
+                    engine.create_campaign(WS, &seed).unwrap();
+                    others.push((id, active));
+                }
+                Op::Launch(n) => {
+                    if let Some((id, launched)) = others.get_mut(n).filter(|(_, l)| !*l) {
+                        engine.launch(Some(WS), id).unwrap();
+                        *launched = true;
+                    }
+                }
+                Op::Restart => {
+                    drop(engine);
+                    engine = open(&dir);
+                    prop_assert_eq!(engine.clock().now_ms(), now, "the virtual clock came back");
+                }
                 Op::PauseProspect(i) | Op::ResumeProspect(i) => {
                     let pause = matches!(op, Op::PauseProspect(_));
                     if engine.set_prospect_paused(WS, &format!("p{i}"), pause).is_ok() {
@@ -333,6 +455,7 @@ proptest! {
                 }
             }
             check(&engine, &model)?;
+            check_others(&engine, &others)?;
         }
         // Resume everything and let it run: every prospect gets every step
         // exactly once.
@@ -350,6 +473,19 @@ proptest! {
         prop_assert_eq!(log.len(), PROSPECTS * STEPS.len());
         prop_assert!(log.iter().all(|s| s.state == SendState::Delivered));
         prop_assert_eq!(engine.campaign(None, CAMPAIGN).unwrap().status, EngineStatus::Completed);
+        // The other campaigns, launched, ran to completion beside it.
+        check_others(&engine, &others)?;
+        for (id, launched) in &others {
+            let campaign = engine.campaign(None, id).unwrap();
+            if *launched {
+                prop_assert_eq!(campaign.status, EngineStatus::Completed, "{}", id);
+                prop_assert_eq!(campaign.counters.delivered, (OTHER_PROSPECTS * STEPS.len()) as u64);
+            } else {
+                prop_assert_eq!(campaign.status, EngineStatus::Draft);
+            }
+        }
+        drop(engine);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
