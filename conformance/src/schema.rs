@@ -232,10 +232,17 @@ impl Document {
                     query_params: named("query"),
                     has_body: body.is_some(),
                     body_properties: properties,
+                    // Needs a key unless a requirement is empty (`{}`: the
+                    // sandbox API's admin token is optional).
                     secured: operation["security"]
                         .as_array()
                         .or(self.doc["security"].as_array())
-                        .is_some_and(|s| !s.is_empty()),
+                        .is_some_and(|s| {
+                            !s.is_empty()
+                                && !s
+                                    .iter()
+                                    .any(|r| r.as_object().is_some_and(|r| r.is_empty()))
+                        }),
                     methods: item
                         .as_object()
                         .into_iter()

@@ -26,6 +26,7 @@ pub mod leadlex;
 pub mod leadterra;
 pub mod ports;
 pub mod sandbox;
+pub mod shape;
 pub mod voicegenie;
 pub mod wire;
 pub mod woodpecker;

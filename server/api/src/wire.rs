@@ -217,7 +217,7 @@ impl std::fmt::Display for BodyProblem {
     }
 }
 
-impl<T: DeserializeOwned, const OPTIONAL: bool> JsonInput<T, OPTIONAL> {
+impl<T: DeserializeOwned + JsonSchema + 'static, const OPTIONAL: bool> JsonInput<T, OPTIONAL> {
     /// The raw bytes as received.
     pub fn raw(&self) -> &[u8] {
         &self.bytes
@@ -233,9 +233,16 @@ impl<T: DeserializeOwned, const OPTIONAL: bool> JsonInput<T, OPTIONAL> {
         if self.is_empty() {
             return Ok(None);
         }
-        serde_json::from_slice(&self.bytes)
-            .map(Some)
-            .map_err(|e| BodyProblem::Invalid(e.to_string()))
+        let parsed: T =
+            serde_json::from_slice(&self.bytes).map_err(|e| BodyProblem::Invalid(e.to_string()))?;
+        // What serde accepted but the schema does not (a struct sent as an
+        // array): refused too, after serde's own errors keep their wording.
+        let value: serde_json::Value =
+            serde_json::from_slice(&self.bytes).map_err(|e| BodyProblem::Invalid(e.to_string()))?;
+        if let Some(problem) = crate::shape::misshapen::<T>(&value) {
+            return Err(BodyProblem::Invalid(problem));
+        }
+        Ok(Some(parsed))
     }
 
     /// Parses a body that must be present.

@@ -231,7 +231,7 @@ async fn on_campaign(
 
 /// An optional body (Alta's pause and resume): absent or empty is the
 /// default.
-fn optional_body<T: Default + serde::de::DeserializeOwned>(
+fn optional_body<T: Default + serde::de::DeserializeOwned + schemars::JsonSchema + 'static>(
     body: JsonInput<T, true>,
 ) -> Result<T, Failure> {
     Ok(body

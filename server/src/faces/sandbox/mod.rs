@@ -27,7 +27,10 @@ pub enum SandboxApiImpl {}
 /// (`curl -d` sends form encoding unless told otherwise): a body that is
 /// missing, not JSON, or not of the operation's shape is a 400 that says
 /// what was wrong and shows a body that works.
-fn json_body<T: DeserializeOwned>(body: &JsonInput<T>, example: &str) -> Result<T, HttpError> {
+fn json_body<T: DeserializeOwned + schemars::JsonSchema + 'static>(
+    body: &JsonInput<T>,
+    example: &str,
+) -> Result<T, HttpError> {
     body.parse().map_err(|problem| {
         HttpError::for_bad_request(
             None,
