@@ -22,8 +22,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use campaign_engine::{
-    CampaignSeed, Channel, Engine, EngineStatus, ProspectSeed, ProspectState, SendQuery, SendState,
-    SendView, StartOptions, StepSeed,
+    CampaignSeed, Channel, Engine, EngineStatus, ProspectState, SendQuery, SendState, SendView,
+    StartOptions,
 };
 use common::*;
 use proptest::prelude::*;
@@ -341,21 +341,8 @@ proptest! {
                     let seed = CampaignSeed {
                         id: Some(id.clone()),
                         status: Some(if active { EngineStatus::Active } else { EngineStatus::Draft }),
-                        steps: STEPS
-                            .iter()
-                            .map(|&(channel, delay_seconds)| StepSeed {
-                                channel,
-                                delay_seconds,
-                                subject: None,
-                                body: None,
-                            })
-                            .collect(),
-                        prospects: (0..OTHER_PROSPECTS)
-                            .map(|n| ProspectSeed {
-                                id: Some(format!("{id}_p{n}")),
-                                ..ProspectSeed::default()
-                            })
-                            .collect(),
+                        steps: steps(),
+                        prospects: prospects(&format!("{id}_p"), OTHER_PROSPECTS),
                         ..CampaignSeed::named("other".into())
                     };
                     engine.create_campaign(WS, &seed).unwrap();

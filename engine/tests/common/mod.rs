@@ -59,21 +59,8 @@ pub fn seeded(engine: Engine) -> Engine {
                 name: "props".into(),
                 description: None,
                 status: Some(EngineStatus::Active),
-                steps: STEPS
-                    .iter()
-                    .map(|&(channel, delay_seconds)| StepSeed {
-                        channel,
-                        delay_seconds,
-                        subject: None,
-                        body: None,
-                    })
-                    .collect(),
-                prospects: (0..PROSPECTS)
-                    .map(|n| ProspectSeed {
-                        id: Some(format!("p{n}")),
-                        ..ProspectSeed::default()
-                    })
-                    .collect(),
+                steps: steps(),
+                prospects: prospects("p", PROSPECTS),
                 settings: Some(CampaignSettings {
                     email_transit_seconds: EMAIL_SECS,
                     call_duration_seconds: CALL_SECS,
@@ -85,4 +72,27 @@ pub fn seeded(engine: Engine) -> Engine {
         )
         .unwrap();
     engine
+}
+
+/// The [`STEPS`] as seeds.
+pub fn steps() -> Vec<StepSeed> {
+    STEPS
+        .iter()
+        .map(|&(channel, delay_seconds)| StepSeed {
+            channel,
+            delay_seconds,
+            subject: None,
+            body: None,
+        })
+        .collect()
+}
+
+/// `count` prospects with ids `{prefix}0`, `{prefix}1`, ...
+pub fn prospects(prefix: &str, count: usize) -> Vec<ProspectSeed> {
+    (0..count)
+        .map(|n| ProspectSeed {
+            id: Some(format!("{prefix}{n}")),
+            ..ProspectSeed::default()
+        })
+        .collect()
 }
