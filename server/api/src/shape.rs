@@ -5,7 +5,8 @@
 //! violating request accepted"). [`misshapen`] walks a parsed body along
 //! the JSON Schema that the document publishes for it (schemars, the same
 //! one dropshot puts in the document) and names the first place whose JSON
-//! type the schema does not admit (an array where an object belongs).
+//! type the schema does not admit (an array where an object belongs), or
+//! an integer beyond the documents' maximum of `2^53 - 1`.
 
 use std::any::TypeId;
 use std::collections::HashMap;
@@ -41,6 +42,11 @@ pub fn misshapen<T: JsonSchema + 'static>(body: &Value) -> Option<String> {
     let root = schema_of::<T>();
     walk(&root, &root.schema, body, String::new(), 0)
 }
+
+/// The largest integer a document admits (`2^53 - 1`, the largest every
+/// JSON reader holds exactly): the documents declare it as the maximum of
+/// every 64-bit integer, so a body may not go beyond it either.
+pub const MAX_SAFE_INTEGER: u128 = (1 << 53) - 1;
 
 /// How deep a walk follows the schema (recursive types end somewhere).
 const MAX_DEPTH: usize = 32;
@@ -87,6 +93,21 @@ fn walk(
                 return refusals.into_iter().next();
             }
         }
+    }
+    if let Some(n) = value
+        .as_i64()
+        .map(i128::from)
+        .or(value.as_u64().map(i128::from))
+        && n.unsigned_abs() > MAX_SAFE_INTEGER
+    {
+        let place = if path.is_empty() {
+            "the body".into()
+        } else {
+            path
+        };
+        return Some(format!(
+            "{place} is {n}, beyond the largest integer this API accepts ({MAX_SAFE_INTEGER})"
+        ));
     }
     if let Some(expected) = refused(schema, value) {
         let place = if path.is_empty() {
@@ -232,6 +253,35 @@ mod tests {
         assert_eq!(
             misshapen::<Upload>(&json!(["x", []])).as_deref(),
             Some("the body is an array; its schema expects an object")
+        );
+    }
+
+    #[derive(Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    struct Advance {
+        seconds: u64,
+        back: Option<i64>,
+    }
+
+    #[test]
+    fn integers_beyond_the_documents_maximum_are_named() {
+        let body = json!({"seconds": 9_007_199_254_740_992u64});
+        assert!(serde_json::from_value::<Advance>(body.clone()).is_ok());
+        assert_eq!(
+            misshapen::<Advance>(&body).as_deref(),
+            Some(
+                "seconds is 9007199254740992, beyond the largest integer this API accepts (9007199254740991)"
+            )
+        );
+        let low = json!({"seconds": 1, "back": -9_007_199_254_740_992i64});
+        assert!(
+            misshapen::<Advance>(&low)
+                .unwrap()
+                .starts_with("back is -9007199254740992")
+        );
+        assert_eq!(
+            misshapen::<Advance>(&json!({"seconds": 9_007_199_254_740_991u64})),
+            None
         );
     }
 

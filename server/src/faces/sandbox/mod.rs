@@ -250,8 +250,19 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         query: Query<SendQuery>,
     ) -> Result<HttpResponseOk<Listing<SendView>>, HttpError> {
+        let query = query.into_inner();
+        let most = campaign_api::shape::MAX_SAFE_INTEGER;
+        if let Some(after) = query
+            .after_id
+            .filter(|a| u128::from(a.unsigned_abs()) > most)
+        {
+            return Err(HttpError::for_bad_request(
+                None,
+                format!("afterId must be between -{most} and {most}, got {after}"),
+            ));
+        }
         let items = engine(&rqctx)
-            .list_sends(&map::send_query(query.into_inner()))
+            .list_sends(&map::send_query(query))
             .map_err(http_error)?;
         Ok(HttpResponseOk(Listing {
             items: items.into_iter().map(map::send).collect(),

@@ -327,6 +327,12 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
                 )));
             }
             let offset = params.offset.unwrap_or(0);
+            let most = campaign_api::shape::MAX_SAFE_INTEGER;
+            if u128::from(offset) > most {
+                return Err(Failure::validation(format!(
+                    "offset must be at most {most}, got {offset}"
+                )));
+            }
             let (campaigns, total) = app
                 .engine
                 .snapshot(|read| {
