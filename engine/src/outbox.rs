@@ -71,26 +71,71 @@ pub fn check_url(url: &str) -> Result<(), String> {
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(format!("url {url:?} is not an absolute http(s) URL"));
     };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let hostname = if host.starts_with('[') {
-        host.split(']')
-            .next()
-            .map(|h| h.trim_start_matches('['))
-            .unwrap_or_default()
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    // The host ends at the port's colon (after the brackets of an IPv6
+    // address).
+    let host_end = if authority.starts_with('[') {
+        authority.find(']').map_or(authority.len(), |n| n + 1)
     } else {
-        host.split(':').next().unwrap_or_default()
+        authority.find(':').unwrap_or(authority.len())
     };
+    let (host, port) = authority.split_at(host_end);
+    let hostname = host.trim_start_matches('[').trim_end_matches(']');
     if hostname.is_empty() {
         return Err(format!("url {url:?} has no host"));
     }
+    if authority.contains('@') || url.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "url {url:?} is not a valid URL (no credentials or spaces in it)"
+        ));
+    }
+    let port_ok = port.is_empty()
+        || port.strip_prefix(':').is_some_and(|digits| {
+            (1..=5).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+        });
+    if !port_ok {
+        return Err(format!("url {url:?} has an invalid port"));
+    }
+    debug_assert!(tail.is_empty() || tail.starts_with(['/', '?', '#']));
     match scheme {
         "https" => Ok(()),
-        "http" if matches!(hostname, "127.0.0.1" | "localhost" | "::1") => Ok(()),
+        "http" if matches!(host, "127.0.0.1" | "localhost" | "[::1]") => Ok(()),
         "http" => Err(format!(
             "url {url:?} must use https (plain http only on loopback)"
         )),
         _ => Err(format!("url {url:?} must use https")),
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::check_url;
+
+    #[test]
+    fn urls_follow_the_documented_pattern() {
+        for good in [
+            "https://hooks.example.com/in?x=1",
+            "https://hooks.example.com:8443",
+            "http://127.0.0.1:9000/sink/a",
+            "http://localhost",
+            "http://[::1]:9398/x",
+        ] {
+            assert_eq!(check_url(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "http://[::1]:9398*",
+            "https://user@hooks.example.com/",
+            "https://hooks.example.com:123456/",
+            "https://hooks.example.com:80a/",
+            "https://hooks.example.com/a b",
+            "http://example.com/",
+            "ftp://example.com/",
+            "https:///path",
+            "hooks.example.com",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
     }
 }
 

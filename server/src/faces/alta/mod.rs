@@ -356,8 +356,22 @@ impl AltaApi for AltaApiImpl {
             }
             let mut seeds = Vec::with_capacity(input.prospects.len());
             for (index, p) in input.prospects.into_iter().enumerate() {
-                let present =
-                    |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+                // A field given is not blank (the document's `\S` pattern).
+                for (field, value) in [
+                    ("email", &p.email),
+                    ("firstName", &p.first_name),
+                    ("lastName", &p.last_name),
+                    ("company", &p.company),
+                    ("phone", &p.phone),
+                    ("linkedinUrl", &p.linkedin_url),
+                ] {
+                    if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                        return Err(Failure::validation(format!(
+                            "prospects[{index}].{field} must not be blank"
+                        )));
+                    }
+                }
+                let present = |v: &Option<String>| v.is_some();
                 let identified = present(&p.email)
                     || present(&p.linkedin_url)
                     || present(&p.phone)
