@@ -3,11 +3,14 @@
 //! (read from its document) refuses a caller without it, while the vendor
 //! faces keep their own keys.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
 use campaign_test_utils::TestServer;
 use campaign_test_utils::http::blocking;
+use common::documents::{Operation, document, operations};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "admin-token-for-tests-0123";
@@ -67,34 +70,20 @@ fn server() -> TestServer {
     .unwrap()
 }
 
-/// Every operation of the sandbox document, with its path variables
-/// filled in.
-fn operations(document: &Value) -> Vec<(String, String)> {
-    let mut operations = Vec::new();
-    for (path, item) in document["paths"].as_object().unwrap() {
-        for method in item.as_object().unwrap().keys() {
-            let path: String = path
-                .split('/')
-                .map(|s| if s.starts_with('{') { "x" } else { s })
-                .collect::<Vec<_>>()
-                .join("/");
-            operations.push((method.to_ascii_uppercase(), path));
-        }
-    }
-    operations
-}
-
 #[test]
 fn with_a_token_every_sandbox_operation_refuses_a_caller_without_it() {
     let server = server();
     let sandbox = server.url("sandbox");
-    let document: Value = serde_json::from_str(include_str!("../../openapi/sandbox.json")).unwrap();
-    let operations = operations(&document);
-    assert!(operations.len() >= 20, "{operations:?}");
+    let operations = operations(&document("sandbox"));
+    assert!(
+        operations.len() >= 20,
+        "only {} operations",
+        operations.len()
+    );
     let bearer = format!("Bearer {TOKEN}");
     let wrong = format!("Bearer {TOKEN}x");
     let basic = format!("Basic {TOKEN}");
-    for (method, path) in &operations {
+    for Operation { method, path, .. } in &operations {
         for (credential, headers) in [
             ("none", vec![]),
             ("a wrong token", vec![("authorization", wrong.as_str())]),

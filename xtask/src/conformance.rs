@@ -165,9 +165,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             let _ = writeln!(section, "| {} | {} | {verdict} |", sample.name, sample.case);
         }
-        let mut markdown = std::fs::read_to_string(out.join("report.md"))?;
-        markdown.push_str(&section);
-        std::fs::write(out.join("report.md"), markdown)?;
+        append_to_report(&out, &section)?;
         samples.iter().all(|s| s.failure.is_none())
     };
 
@@ -423,10 +421,18 @@ fn schemathesis(root: &Path, out: &Path) -> anyhow::Result<bool> {
     for operation in &never {
         println!("    never reached 2xx: {operation}");
     }
-    let mut markdown = std::fs::read_to_string(out.join("report.md")).unwrap_or_default();
-    markdown.push_str(&section);
-    std::fs::write(out.join("report.md"), markdown)?;
+    append_to_report(out, &section)?;
     Ok(all_passed)
+}
+
+/// Adds a section at the end of `report.md` in `out`.
+fn append_to_report(out: &Path, section: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(out.join("report.md"))?
+        .write_all(section.as_bytes())?;
+    Ok(())
 }
 
 /// What schemathesis's generated valid data got, summed over its phases.

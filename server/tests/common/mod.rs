@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod documents;
 pub mod world;
 
 use campaign_test_utils::TestServer;
