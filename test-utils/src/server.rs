@@ -188,6 +188,16 @@ impl TestServer {
             .unwrap_or_else(|e| panic!("{method} {url}: {e:#}"))
     }
 
+    /// The process id of a child process; `None` for a server in this
+    /// process.
+    pub fn pid(&self) -> Option<u32> {
+        match &self.inner {
+            Inner::Child(server) => Some(server.child.id()),
+            #[cfg(feature = "in-process")]
+            Inner::InProcess(_) => None,
+        }
+    }
+
     /// SIGTERM, the graceful stop; how the process exited.
     pub fn terminate(mut self) -> anyhow::Result<ExitStatus> {
         let server = self.child()?;

@@ -11,6 +11,7 @@ mod conformance;
 mod contract;
 mod openapi;
 mod samples;
+mod soak;
 mod specmatic;
 mod tools;
 mod world_proxy;
@@ -46,8 +47,13 @@ enum Task {
     Tools,
     /// Run the benchmarks: engine (cargo bench) and HTTP throughput (wrk).
     Bench(bench::Args),
+    /// A bounded fault soak: clients on every face, the clock advancing, a
+    /// failing webhook receiver, and kill -9 at random moments; checks
+    /// every invariant at the end and writes target/reliability/soak.md.
+    Soak(soak::Args),
     /// Run everything CI runs: fmt --check, clippy -D warnings, openapi
-    /// check, and the whole test suite.
+    /// check, the whole test suite, conformance, the contract tools and a
+    /// two-minute fault soak.
     Ci,
 }
 
@@ -72,6 +78,7 @@ fn main() -> anyhow::Result<ExitCode> {
         Task::Bench(args) => bench::run(args),
         Task::Contract(args) => contract::run(args),
         Task::Tools => tools::run(),
+        Task::Soak(args) => soak::run(args),
         Task::Ci => ci::run(),
     }
 }
