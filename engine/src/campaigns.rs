@@ -7,6 +7,7 @@ use crate::Engine;
 use crate::dialect::CampaignIds;
 use crate::dispatch::{campaign_next_due, complete_campaign_if_done, launch, set_status};
 use crate::error::{EngineError, EngineResult};
+use crate::ids::{campaign_key, key};
 use crate::outbox::DomainEvent;
 use crate::prospects::{insert_prospects, move_prospects};
 use crate::rows::{
@@ -74,20 +75,21 @@ impl Engine {
         }
         self.transact_reporting_due(|tx, now, due| {
             let workspace = load_workspace(tx, workspace_id)?;
-            let id = match &seed.id {
+            let public = match &seed.id {
                 Some(id) => {
                     self.check_campaign_id(&workspace.dialect, id)?;
                     id.clone()
                 }
-                None => self.new_campaign_id(tx, &workspace.dialect)?,
+                None => self.new_campaign_id(tx, workspace_id, &workspace.dialect)?,
             };
+            let id = key(workspace_id, &public);
             let settings = seed.settings.clone().unwrap_or_default();
             let inserted = exec(
                 tx,
                 "INSERT INTO campaigns (id, workspace_id, name, description, status, created_at,
                      updated_at, email_transit_ms, call_duration_ms, linkedin_ms, script_id,
-                     scheduled_at)
-                 VALUES (?1, ?2, ?3, ?4, 'draft', ?5, ?5, ?6, ?7, ?8, ?9, ?10)
+                     scheduled_at, public_id)
+                 VALUES (?1, ?2, ?3, ?4, 'draft', ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT (id) DO NOTHING",
                 params![
                     id,
@@ -104,10 +106,11 @@ impl Engine {
                             |_| seed.status.unwrap_or(EngineStatus::Draft) == EngineStatus::Draft
                         )
                         .map(|at| at.timestamp_millis().clamp(0, MAX_TIME_MS)),
+                    public,
                 ],
             )?;
             if inserted == 0 {
-                return Err(EngineError::Conflict(format!("campaign {id:?} exists")));
+                return Err(EngineError::Conflict(format!("campaign {public:?} exists")));
             }
             for (position, step) in seed.steps.iter().enumerate() {
                 exec(
@@ -187,6 +190,7 @@ impl Engine {
 
     /// Launches a draft: it becomes active and first steps are queued.
     pub fn launch(&self, workspace_id: Option<&str>, id: &str) -> EngineResult<CampaignView> {
+        let id = &self.read(|tx| campaign_key(tx, workspace_id, id))?;
         self.transact_and_rearm(id, |tx, now| {
             let campaign = load_campaign(tx, workspace_id, id)?;
             if campaign.status != EngineStatus::Draft {
@@ -208,6 +212,7 @@ impl Engine {
 
     /// Approves a campaign waiting for approval: it becomes active.
     pub fn approve(&self, id: &str) -> EngineResult<CampaignView> {
+        let id = &self.read(|tx| campaign_key(tx, None, id))?;
         self.transact_and_rearm(id, |tx, now| {
             let campaign = load_campaign(tx, None, id)?;
             if campaign.status != EngineStatus::PendingApproval {
@@ -229,6 +234,7 @@ impl Engine {
         id: &str,
         pause_prospects: bool,
     ) -> EngineResult<Transition<CampaignView>> {
+        let id = &key(workspace_id, id);
         self.transact(|tx, now| {
             // Compare-and-set: one statement decides and applies the change.
             let changed = exec(
@@ -257,6 +263,7 @@ impl Engine {
     /// Stops an active or paused campaign (held like a pause, but a
     /// distinct status).
     pub fn stop(&self, workspace_id: &str, id: &str) -> EngineResult<Transition<CampaignView>> {
+        let id = &key(workspace_id, id);
         self.transact(|tx, now| {
             let campaign = load_campaign(tx, Some(workspace_id), id)?;
             let changed = match campaign.status {
@@ -298,6 +305,7 @@ impl Engine {
         options: StartOptions,
         refuse: impl FnOnce(&CampaignView) -> Option<R>,
     ) -> EngineResult<Result<Transition<CampaignView>, R>> {
+        let id = &key(workspace_id, id);
         self.transact_and_rearm(id, |tx, now| {
             let campaign = load_campaign(tx, Some(workspace_id), id)?;
             if let Some(reason) = refuse(&campaign) {
@@ -367,6 +375,7 @@ impl Engine {
 
     /// Deletes a campaign that is not active.
     pub fn delete_campaign(&self, workspace_id: &str, id: &str) -> EngineResult<CampaignView> {
+        let id = &key(workspace_id, id);
         self.transact(|tx, now| {
             let campaign = load_campaign(tx, Some(workspace_id), id)?;
             if campaign.status == EngineStatus::Active {
@@ -408,8 +417,14 @@ impl Engine {
         )))
     }
 
-    /// A fresh campaign id in the dialect's scheme.
-    fn new_campaign_id(&self, tx: &Connection, dialect: &str) -> EngineResult<String> {
+    /// A fresh campaign id in the dialect's scheme (sequential ids count
+    /// per workspace).
+    fn new_campaign_id(
+        &self,
+        tx: &Connection,
+        workspace_id: &str,
+        dialect: &str,
+    ) -> EngineResult<String> {
         Ok(match self.dialects.ids(dialect).campaigns {
             CampaignIds::Uuid => uuid::Uuid::new_v4().to_string(),
             CampaignIds::Prefixed(prefix) => {
@@ -420,9 +435,8 @@ impl Engine {
             }
             CampaignIds::Sequential { floor, max } => {
                 let highest: Option<i64> = tx.query_row(
-                    "SELECT MAX(CAST(c.id AS INTEGER)) FROM campaigns c
-                     JOIN workspaces w ON w.id = c.workspace_id WHERE w.dialect = ?1",
-                    params![dialect],
+                    "SELECT MAX(CAST(public_id AS INTEGER)) FROM campaigns WHERE workspace_id = ?1",
+                    params![workspace_id],
                     |r| r.get(0),
                 )?;
                 let floor = i64::try_from(floor).unwrap_or(i64::MAX);
@@ -461,7 +475,8 @@ fn check_seconds(what: &str, seconds: u64) -> EngineResult<()> {
 impl Snapshot<'_> {
     /// One campaign, within a workspace when one is given.
     pub fn campaign(&self, workspace_id: Option<&str>, id: &str) -> EngineResult<CampaignView> {
-        load_campaign(self.tx, workspace_id, id)
+        let key = campaign_key(self.tx, workspace_id, id)?;
+        load_campaign(self.tx, workspace_id, &key)
     }
 
     /// A page of a workspace's campaigns by offset, oldest first, with the

@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::Engine;
 use crate::dialect::Dialects;
 use crate::error::EngineResult;
+use crate::ids::campaign_key;
 use crate::outbox;
 use crate::rows::{SEND_SELECT, channel_str, parse_channel, send_from_row, status_str};
 use crate::transaction::exec;
@@ -23,7 +24,11 @@ impl Engine {
         let limit = i64::from(query.limit.unwrap_or(1000).clamp(1, 10_000));
         self.transact(|tx, _| {
             let after = query.after_id.unwrap_or(0);
-            let rows = match &query.campaign_id {
+            let campaign = match &query.campaign_id {
+                Some(campaign) => Some(campaign_key(tx, None, campaign)?),
+                None => None,
+            };
+            let rows = match &campaign {
                 Some(campaign) => tx
                     .prepare_cached(&format!(
                         "{SEND_SELECT} WHERE campaign_id = CAST(?1 AS TEXT) AND id > ?2 ORDER BY id LIMIT ?3"

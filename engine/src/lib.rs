@@ -35,6 +35,7 @@ pub mod clock;
 pub mod dialect;
 pub mod dispatch;
 pub mod error;
+mod ids;
 pub mod outbox;
 pub mod prospects;
 pub mod rows;

@@ -13,6 +13,7 @@ use rusqlite::{Connection, params};
 use crate::Engine;
 use crate::dialect::Dialects;
 use crate::error::{EngineError, EngineResult};
+use crate::ids::public_owned;
 use crate::rows::{load_workspace, opt_millis};
 use crate::transaction::exec;
 use crate::types::{
@@ -234,8 +235,8 @@ pub(crate) fn record_messages_sent(
         )?
         .query_map([], |r| {
             Ok(SentMessage {
-                campaign_id: r.get(0)?,
-                prospect_id: r.get(1)?,
+                campaign_id: public_owned(r.get(0)?),
+                prospect_id: public_owned(r.get(1)?),
                 email: r.get(2)?,
                 position: r.get(3)?,
                 started_at_ms: r.get(4)?,

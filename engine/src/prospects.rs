@@ -7,6 +7,7 @@ use crate::Engine;
 use crate::campaigns::Transition;
 use crate::dispatch::{campaign_next_due, complete_campaign_if_done, queue_step};
 use crate::error::{EngineError, EngineResult};
+use crate::ids::{campaign_key, key, prospect_key, public, workspace_of};
 use crate::outbox::DomainEvent;
 use crate::rows::{
     PROSPECT_SELECT, Page, PageFrom, finish_page, load_campaign, load_prospect, page_seqs,
@@ -23,6 +24,7 @@ impl Engine {
         campaign_id: &str,
         seeds: &[ProspectSeed],
     ) -> EngineResult<Vec<ProspectView>> {
+        let campaign_id = &key(workspace_id, campaign_id);
         self.transact_and_rearm(campaign_id, |tx, now| {
             let campaign = load_campaign(tx, Some(workspace_id), campaign_id)?;
             let ids = insert_prospects(tx, campaign_id, seeds, now)?;
@@ -39,8 +41,8 @@ impl Engine {
             }
             reopen_if_completed(tx, campaign_id, now)?;
             let added = DomainEvent::ContactsAdded {
-                campaign_id,
-                prospect_ids: &ids,
+                campaign_id: public(campaign_id),
+                prospect_ids: &public_ids(&ids),
             };
             self.emit(tx, workspace_id, &added, now)?;
             ids.iter()
@@ -58,6 +60,7 @@ impl Engine {
         campaign_id: &str,
         seeds: &[ProspectSeed],
     ) -> EngineResult<(u64, u64, u64)> {
+        let campaign_id = &key(workspace_id, campaign_id);
         self.transact_and_rearm(campaign_id, |tx, now| {
             let campaign = load_campaign(tx, Some(workspace_id), campaign_id)?;
             let (mut fresh, mut updated) = (Vec::new(), 0u64);
@@ -93,8 +96,8 @@ impl Engine {
             reopen_if_completed(tx, campaign_id, now)?;
             if !ids.is_empty() {
                 let added = DomainEvent::ContactsAdded {
-                    campaign_id,
-                    prospect_ids: &ids,
+                    campaign_id: public(campaign_id),
+                    prospect_ids: &public_ids(&ids),
                 };
                 self.emit(tx, workspace_id, &added, now)?;
             }
@@ -105,7 +108,7 @@ impl Engine {
 
     /// One prospect, within a workspace when one is given.
     pub fn prospect(&self, workspace_id: Option<&str>, id: &str) -> EngineResult<ProspectView> {
-        self.read(|tx| load_prospect(tx, workspace_id, id))
+        self.read(|tx| load_prospect(tx, workspace_id, &prospect_key(tx, workspace_id, id)?))
     }
 
     /// Every prospect of a campaign, in enrolment order.
@@ -126,10 +129,11 @@ impl Engine {
         limit: u32,
     ) -> EngineResult<Page<ProspectView>> {
         self.read(|tx| {
-            let (column, key) = match campaign_id {
+            let campaign = campaign_id.map(|campaign| key(workspace_id, campaign));
+            let (column, key) = match &campaign {
                 Some(campaign) => {
                     load_campaign(tx, Some(workspace_id), campaign)?;
-                    ("campaign_id", campaign)
+                    ("campaign_id", campaign.as_str())
                 }
                 None => (
                     "(SELECT workspace_id FROM campaigns c WHERE c.id = campaign_id)",
@@ -160,12 +164,14 @@ impl Engine {
                 "an outcome is bounced or replied".into(),
             ));
         }
+        let prospect_id = &self.read(|tx| prospect_key(tx, None, prospect_id))?;
         self.transact(|tx, now| {
             let prospect = load_prospect(tx, None, prospect_id)?;
             if matches!(prospect.status, ProspectState::Bounced | ProspectState::Replied) {
                 return Err(EngineError::WrongProspectStatus { status: prospect.status });
             }
-            let campaign_id = prospect.campaign_id.clone();
+            // A prospect's campaign is in its workspace.
+            let campaign_id = key(workspace_of(prospect_id), &prospect.campaign_id);
             let dropped = exec(tx, "DELETE FROM sends WHERE prospect_id = ?1 AND state = 'queued'", params![prospect_id])?;
             exec(tx, "UPDATE campaigns SET queued = queued - ?2 WHERE id = ?1", params![campaign_id, dropped as i64])?;
             let mut bounced_step = None;
@@ -215,6 +221,7 @@ impl Engine {
         id: &str,
         paused: bool,
     ) -> EngineResult<Transition<ProspectView>> {
+        let id = &key(workspace_id, id);
         self.transact_reporting_due(|tx, now, due| {
             let prospect = load_prospect(tx, Some(workspace_id), id)?;
             let (from, to) = if paused {
@@ -238,7 +245,10 @@ impl Engine {
             };
             if changed && !paused {
                 // The resumed prospect's queued sends may be due.
-                due.set(campaign_next_due(tx, &prospect.campaign_id)?);
+                due.set(campaign_next_due(
+                    tx,
+                    &key(workspace_id, &prospect.campaign_id),
+                )?);
             }
             let value = load_prospect(tx, None, id)?;
             Ok(Transition {
@@ -288,8 +298,13 @@ pub(crate) fn reopen_if_completed(
     Ok(())
 }
 
-/// Inserts prospects into a campaign (ids generated as UUIDs when absent)
-/// and counts them; returns their ids in order.
+/// The public ids of prospect keys.
+fn public_ids(keys: &[String]) -> Vec<String> {
+    keys.iter().map(|k| public(k).to_string()).collect()
+}
+
+/// Inserts prospects into a campaign (its key; ids generated as UUIDs when
+/// absent) and counts them; returns their keys in order.
 pub(crate) fn insert_prospects(
     tx: &Connection,
     campaign_id: &str,
@@ -298,15 +313,16 @@ pub(crate) fn insert_prospects(
 ) -> EngineResult<Vec<String>> {
     let mut ids = Vec::with_capacity(seeds.len());
     for seed in seeds {
-        let id = seed
+        let public = seed
             .id
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let id = key(workspace_of(campaign_id), &public);
         let inserted = tx
             .prepare_cached(
                 "INSERT INTO prospects (id, campaign_id, email, first_name, last_name, company,
-                     job_title, phone, linkedin_url, status, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
+                     job_title, phone, linkedin_url, status, created_at, updated_at, public_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)
                  ON CONFLICT (id) DO NOTHING",
             )?
             .execute(params![
@@ -320,10 +336,11 @@ pub(crate) fn insert_prospects(
                 seed.phone,
                 seed.linkedin_url,
                 prospect_state_str(seed.status.unwrap_or(ProspectState::Active)),
-                now
+                now,
+                public
             ])?;
         if inserted == 0 {
-            return Err(EngineError::Conflict(format!("prospect {id:?} exists")));
+            return Err(EngineError::Conflict(format!("prospect {public:?} exists")));
         }
         ids.push(id);
     }
@@ -339,7 +356,8 @@ impl Snapshot<'_> {
         workspace_id: Option<&str>,
         campaign_id: &str,
     ) -> EngineResult<Vec<ProspectView>> {
-        load_campaign(self.tx, workspace_id, campaign_id)?;
+        let campaign_id = campaign_key(self.tx, workspace_id, campaign_id)?;
+        load_campaign(self.tx, workspace_id, &campaign_id)?;
         let mut stmt = self.tx.prepare_cached(&format!(
             "{PROSPECT_SELECT} WHERE p.campaign_id = CAST(?1 AS TEXT) ORDER BY p.seq"
         ))?;

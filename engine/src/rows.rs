@@ -4,6 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::error::{EngineError, EngineResult};
+use crate::ids::{public_owned, workspace_of};
 use crate::types::{
     CampaignSettings, CampaignView, Channel, EngineStatus, ProspectState, ProspectView, RateLimits,
     SendCounters, SendState, SendView, StepView, Time, Workspace, time,
@@ -126,7 +127,7 @@ pub(crate) fn load_campaign(
         )?
         .query_row(params![id], |r| {
             Ok(CampaignView {
-                id: r.get(0)?,
+                id: public_owned(r.get(0)?),
                 workspace_id: r.get(1)?,
                 name: r.get(2)?,
                 description: r.get(3)?,
@@ -187,8 +188,8 @@ pub(crate) const PROSPECT_SELECT: &str =
 
 pub(crate) fn prospect_from_row(r: &Row<'_>) -> rusqlite::Result<ProspectView> {
     Ok(ProspectView {
-        id: r.get(0)?,
-        campaign_id: r.get(1)?,
+        id: public_owned(r.get(0)?),
+        campaign_id: public_owned(r.get(1)?),
         email: r.get(2)?,
         first_name: r.get(3)?,
         last_name: r.get(4)?,
@@ -213,15 +214,8 @@ pub(crate) fn load_prospect(
         .prepare_cached(&format!("{PROSPECT_SELECT} WHERE p.id = ?1"))?
         .query_row(params![id], prospect_from_row)
         .optional()?;
-    let found = match (found, workspace_id) {
-        (Some(prospect), Some(workspace)) => {
-            let owner: String = tx
-                .prepare_cached("SELECT workspace_id FROM campaigns WHERE id = ?1")?
-                .query_row(params![prospect.campaign_id], |r| r.get(0))?;
-            (owner == workspace).then_some(prospect)
-        }
-        (found, _) => found,
-    };
+    // A key holds its workspace.
+    let found = found.filter(|_| workspace_id.is_none_or(|ws| ws == workspace_of(id)));
     found.ok_or(EngineError::ProspectNotFound)
 }
 
@@ -237,8 +231,8 @@ pub(crate) const SEND_SELECT: &str =
 pub(crate) fn send_from_row(r: &Row<'_>) -> rusqlite::Result<SendView> {
     Ok(SendView {
         id: r.get(0)?,
-        campaign_id: r.get(1)?,
-        prospect_id: r.get(2)?,
+        campaign_id: public_owned(r.get(1)?),
+        prospect_id: public_owned(r.get(2)?),
         step: r.get(3)?,
         channel: parse_channel(&r.get::<_, String>(4)?),
         state: parse_send_state(&r.get::<_, String>(5)?),

@@ -170,6 +170,28 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX prospects_of_campaign ON prospects (campaign_id);
     CREATE INDEX prospects_open ON prospects (campaign_id) WHERE status IN ('active', 'paused');
     "#,
+    // 5: workspaces are namespaces. A campaign's and a prospect's key is
+    // its workspace id and its public id joined by the unit separator
+    // (char 31); the public id is kept, indexed, for lookups that name no
+    // workspace. Rows written before are re-keyed, references too (the
+    // foreign keys are checked at the commit).
+    r#"
+    PRAGMA defer_foreign_keys = ON;
+    ALTER TABLE campaigns ADD COLUMN public_id TEXT;
+    ALTER TABLE prospects ADD COLUMN public_id TEXT;
+    UPDATE sends SET
+        prospect_id = (SELECT c.workspace_id FROM campaigns c WHERE c.id = sends.campaign_id) || char(31) || prospect_id,
+        campaign_id = (SELECT c.workspace_id FROM campaigns c WHERE c.id = sends.campaign_id) || char(31) || campaign_id;
+    UPDATE prospects SET
+        public_id = id,
+        id = (SELECT c.workspace_id FROM campaigns c WHERE c.id = prospects.campaign_id) || char(31) || id,
+        campaign_id = (SELECT c.workspace_id FROM campaigns c WHERE c.id = prospects.campaign_id) || char(31) || campaign_id;
+    UPDATE steps SET
+        campaign_id = (SELECT c.workspace_id FROM campaigns c WHERE c.id = steps.campaign_id) || char(31) || campaign_id;
+    UPDATE campaigns SET public_id = id, id = workspace_id || char(31) || id;
+    CREATE INDEX campaigns_by_public_id ON campaigns (public_id);
+    CREATE INDEX prospects_by_public_id ON prospects (public_id);
+    "#,
 ];
 
 /// The schema version this build writes (the number of migrations).

@@ -5,6 +5,7 @@ use rusqlite::{OptionalExtension, params};
 
 use crate::Engine;
 use crate::error::{EngineError, EngineResult};
+use crate::ids::valid_workspace_id;
 use crate::rows::{WORKSPACE_SELECT, load_workspace, workspace_from_row};
 use crate::transaction::exec;
 use crate::types::{ApiKeyCreate, KeyRecord, RateLimits, Workspace, WorkspaceCreate};
@@ -17,6 +18,11 @@ impl Engine {
                 Some(id) if id.trim().is_empty() => {
                     return Err(EngineError::Invalid(
                         "workspace id must not be empty".into(),
+                    ));
+                }
+                Some(id) if !valid_workspace_id(id) => {
+                    return Err(EngineError::Invalid(
+                        "workspace id must not contain control characters".into(),
                     ));
                 }
                 Some(id) => id.clone(),

@@ -50,8 +50,9 @@ const SHAPES: [Shape; 4] = [
         name: "alta",
         key: "mixed_alta",
         header: ("Authorization", "Bearer mixed_alta"),
-        // Campaign ids are unique across workspaces (issue 17 may give each
-        // workspace its own): clear of the single-face load's.
+        // Clear of the single-face load's ids (which could share them now
+        // that each workspace is a namespace, but the figures stay
+        // comparable with earlier runs).
         id: |n| uuid(2_000_000 + n),
         read: r#"wrk.format("GET", "/v1/campaigns/" .. id, h)"#,
         pause: r#"wrk.format("POST", "/v1/campaigns/" .. id .. "/pause", h, "{}")"#,

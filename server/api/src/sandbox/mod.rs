@@ -73,7 +73,9 @@ pub trait SandboxApi {
     ///
     /// Creates a campaign with an explicit id, status, steps and prospects.
     /// The id must fit the workspace's dialect (a UUID for Alta and
-    /// VoiceGenie, an integer for Woodpecker). An id already in use is a 409.
+    /// VoiceGenie, an integer for Woodpecker). An id already in use in the
+    /// workspace is a 409; other workspaces may hold the same id (each
+    /// workspace is a namespace of campaign and prospect ids).
     #[endpoint { method = POST, path = "/workspaces/{workspaceId}/campaigns", tags = ["Campaigns"], operation_id = "createCampaign", request_body_max_bytes = 16777216 }]
     async fn create_campaign(
         rqctx: RequestContext<Self::Context>,
@@ -83,7 +85,10 @@ pub trait SandboxApi {
 
     /// Get a campaign
     ///
-    /// The campaign with its steps and send counters.
+    /// The campaign with its steps and send counters. An id that several
+    /// workspaces hold is a 409 naming them (read it through the
+    /// workspace's own API); so for every sandbox operation that takes a
+    /// campaign or prospect id.
     #[endpoint { method = GET, path = "/campaigns/{campaignId}", tags = ["Campaigns"], operation_id = "getCampaign" }]
     async fn get_campaign(
         rqctx: RequestContext<Self::Context>,

@@ -339,7 +339,7 @@ impl LeadterraApi for LeadterraApiImpl {
                 .map_err(engine_failure)?;
             let prospects = app
                 .engine
-                .campaign_prospects(None, &view.id)
+                .campaign_prospects(Some(&view.workspace_id), &view.id)
                 .map_err(engine_failure)?;
             let count = |state| prospects.iter().filter(|p| p.status == state).count() as u64;
             let (bounced, replied) = (count(ProspectState::Bounced), count(ProspectState::Replied));

@@ -172,7 +172,7 @@ fn status_name(view: &CampaignView) -> &'static str {
 /// A campaign with its contacts' ids, read in one snapshot (the ids and
 /// the counts agree).
 fn with_contacts(read: &Snapshot<'_>, view: CampaignView) -> EngineResult<Campaign> {
-    let contacts = read.campaign_prospects(None, &view.id)?;
+    let contacts = read.campaign_prospects(Some(&view.workspace_id), &view.id)?;
     Ok(campaign_wire(&view, contacts))
 }
 
