@@ -51,10 +51,7 @@ pub(crate) fn campaign_key(
     workspace: Option<&str>,
     id: &str,
 ) -> EngineResult<String> {
-    match workspace {
-        Some(workspace) => Ok(key(workspace, id)),
-        None => unique(tx, "campaigns", "campaign", id)?.ok_or(EngineError::CampaignNotFound),
-    }
+    key_in(tx, "campaigns", workspace, id).map_err(|e| e.unwrap_or(EngineError::CampaignNotFound))
 }
 
 /// The key of prospect `id`, as [`campaign_key`] finds a campaign's.
@@ -63,30 +60,37 @@ pub(crate) fn prospect_key(
     workspace: Option<&str>,
     id: &str,
 ) -> EngineResult<String> {
-    match workspace {
-        Some(workspace) => Ok(key(workspace, id)),
-        None => unique(tx, "prospects", "prospect", id)?.ok_or(EngineError::ProspectNotFound),
-    }
+    key_in(tx, "prospects", workspace, id).map_err(|e| e.unwrap_or(EngineError::ProspectNotFound))
 }
 
-fn unique(tx: &Connection, table: &str, what: &str, id: &str) -> EngineResult<Option<String>> {
+/// The key of `id` in `table`; `Err(None)` when no workspace holds it.
+fn key_in(
+    tx: &Connection,
+    table: &str,
+    workspace: Option<&str>,
+    id: &str,
+) -> Result<String, Option<EngineError>> {
+    if let Some(workspace) = workspace {
+        return Ok(key(workspace, id));
+    }
     let keys: Vec<String> = tx
         .prepare_cached(&format!(
             "SELECT id FROM {table} WHERE public_id = CAST(?1 AS TEXT) ORDER BY id LIMIT 4"
-        ))?
-        .query_map(params![id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+        ))
+        .and_then(|mut stmt| stmt.query_map(params![id], |r| r.get(0))?.collect())
+        .map_err(|e| Some(e.into()))?;
     match keys.as_slice() {
-        [] => Ok(None),
-        [one] => Ok(Some(one.clone())),
-        several => Err(EngineError::Conflict(format!(
-            "{what} id {id:?} is in several workspaces ({}): use a workspace's own API",
+        [] => Err(None),
+        [one] => Ok(one.clone()),
+        several => Err(Some(EngineError::Conflict(format!(
+            "{} id {id:?} is in several workspaces ({}): use a workspace's own API",
+            table.trim_end_matches('s'),
             several
                 .iter()
                 .map(|k| workspace_of(k))
                 .collect::<Vec<_>>()
                 .join(", ")
-        ))),
+        )))),
     }
 }
 

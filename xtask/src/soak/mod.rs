@@ -52,30 +52,6 @@ pub struct Args {
     seed: Option<u64>,
 }
 
-/// The events each vendor with webhooks documents (all subscribed).
-const WEBHOOKS: &[(&str, &[&str])] = &[
-    (
-        "leadlex",
-        &[
-            "campaign.created",
-            "campaign.started",
-            "campaign.paused",
-            "campaign.deleted",
-            "campaign.step_created",
-            "campaign.contacts_added",
-        ],
-    ),
-    (
-        "leadterra",
-        &[
-            "campaign.started",
-            "message.sent",
-            "message.bounced",
-            "reply.received",
-        ],
-    ),
-];
-
 /// Bounds on the server process, checked on every sample.
 pub const MAX_RSS_KIB: u64 = 1024 * 1024;
 pub const MAX_OPEN_FILES: u64 = 1024;
@@ -328,7 +304,9 @@ async fn set_up(http: &reqwest::Client, sandbox: &str, hooks: &str) -> anyhow::R
             json!({"perMinute": 100_000_000, "perDay": 1_000_000_000, "prospectsPerMinute": 100_000_000}),
         )
         .await?;
-        if let Some((_, events)) = WEBHOOKS.iter().find(|(name, _)| *name == face.name) {
+        // Every event of the vendors that have webhooks (the server's own
+        // list of what each vendor documents).
+        if let Some(events) = campaignd::registry::webhooks(face.name).map(|rules| rules.events) {
             call(
                 reqwest::Method::POST,
                 format!("/workspaces/{ws}/webhooks"),
