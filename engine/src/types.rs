@@ -7,9 +7,13 @@ use chrono::{DateTime, Utc};
 /// A point in time (stored as milliseconds since the Unix epoch).
 pub type Time = DateTime<Utc>;
 
-/// A stored millisecond time as a [`Time`].
+/// A stored millisecond time as a [`Time`], within what RFC 3339 can
+/// write (years 0000 to 9999). The clock stops at the end of 9999
+/// ([`crate::MAX_TIME_MS`]), but a send started then is due to complete a
+/// little later, which it never will: it reads as the end of time, not as
+/// the unwritable year 10000.
 pub fn time(ms: i64) -> Time {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+    DateTime::from_timestamp_millis(ms.clamp(0, crate::MAX_TIME_MS)).unwrap_or_default()
 }
 
 /// A campaign's status.

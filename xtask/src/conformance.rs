@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 
 use anyhow::Context;
-use campaign_test_utils::TestServer;
 use campaign_test_utils::http::blocking;
+use campaign_test_utils::{ServedApi, TestServer};
 use serde::Deserialize;
 
 /// The header each face needs on a demo server, for schemathesis.
@@ -349,18 +349,44 @@ fn schemathesis(root: &Path, out: &Path) -> anyhow::Result<bool> {
             "serve", "--memory", "--demo", "--clock", "virtual", "--port", "0",
         ],
     )?;
+    let fuzz = fuzz_world(server.url("sandbox")).context("seeding the fuzzing world")?;
     let mut all_passed = true;
     let mut reached = BTreeMap::new();
     // The documents' paths are relative to each API's base URL (their
-    // servers' base path).
+    // servers' base path). The sandbox document runs in two parts: everything but resetWorld
+    // first (the fuzzing world must still be there), then resetWorld.
+    let mut runs: Vec<(&ServedApi, String, &[&str])> = Vec::new();
     for api in &server.ports().apis {
+        if api.name == "sandbox" {
+            runs.push((
+                api,
+                "sandbox".into(),
+                &["--exclude-operation-id", "resetWorld"],
+            ));
+            runs.push((
+                api,
+                "sandbox-reset".into(),
+                // (No stateful phase: no link leads to or from a reset.)
+                &[
+                    "--include-operation-id",
+                    "resetWorld",
+                    "--phases",
+                    "examples,coverage,fuzzing",
+                ],
+            ));
+        } else {
+            runs.push((api, api.name.clone(), &[]));
+        }
+    }
+    for (api, run_name, filter) in runs {
         let (name, base, document) = (&api.name, &api.base_url, &api.document);
-        eprintln!("==> schemathesis: {name} ({document}, base URL {base})");
+        eprintln!("==> schemathesis: {run_name} ({document}, base URL {base})");
         // Before each document: the sandbox document's own run resets the
         // world (resetWorld), which brings back the default limits.
         lift_rate_limits(server.url("sandbox"))?;
         let mut command = Command::new(&st);
         command
+            .envs(fuzz.iter().map(|(name, value)| (*name, value)))
             .arg("--config-file")
             .arg(root.join("conformance/schemathesis.toml"))
             .args(["run", document, "--url", base])
@@ -379,16 +405,17 @@ fn schemathesis(root: &Path, out: &Path) -> anyhow::Result<bool> {
             ])
             // The sink answers whatever status it is told to (500 included).
             .args(["--exclude-operation-id", "receiveIntoSink"])
+            .args(filter)
             .args(["--report", "junit,json", "--report-junit-path"])
-            .arg(out.join(format!("schemathesis-{name}.xml")))
+            .arg(out.join(format!("schemathesis-{run_name}.xml")))
             .arg("--report-json-path")
-            .arg(out.join(format!("schemathesis-{name}.json")));
+            .arg(out.join(format!("schemathesis-{run_name}.json")));
         if let Some((_, header)) = DEMO_AUTH.iter().find(|(face, _)| face == name) {
             command.args(["-H", header]);
         }
         let passed = command.status().context("running schemathesis")?.success();
         all_passed &= passed;
-        let run = std::fs::read_to_string(out.join(format!("schemathesis-{name}.json")))
+        let run = std::fs::read_to_string(out.join(format!("schemathesis-{run_name}.json")))
             .context("reading schemathesis's JSON report")?;
         reached.extend(
             reached_2xx(&serde_json::from_str(&run)?)
@@ -461,6 +488,75 @@ fn reached_2xx(run: &serde_json::Value) -> BTreeMap<String, Reached> {
         }
     }
     reached
+}
+
+/// A fuzzing world with real ids, for the sandbox operations that need an
+/// object in a given state to reach 2xx: a campaign waiting for approval,
+/// two prospects to bounce and to reply, and a recorded webhook delivery
+/// to redeliver. Returns the environment variables that
+/// `conformance/schemathesis.toml` reads them from. (The sandbox
+/// document's run resets the world later; these operations come before
+/// `/reset` in it.)
+fn fuzz_world(sandbox: &str) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let call = |method: &str, path: &str, body: Option<serde_json::Value>| {
+        blocking::json(method, &format!("{sandbox}{path}"), body.as_ref())
+            .with_context(|| format!("{method} {path}"))
+    };
+    let campaign = |id: &str, status: &str, emails: &[&str]| {
+        serde_json::json!({
+            "id": id, "name": "fuzz", "status": status,
+            "steps": [{"channel": "email", "delaySeconds": 60}],
+            "prospects": emails.iter().map(|e| serde_json::json!({"email": e})).collect::<Vec<_>>(),
+        })
+    };
+    call(
+        "POST",
+        "/workspaces",
+        Some(serde_json::json!({"id": "fuzz", "dialect": "leadlex", "requiresApproval": true})),
+    )?;
+    call(
+        "POST",
+        "/workspaces/fuzz/webhooks",
+        Some(
+            serde_json::json!({"url": format!("{sandbox}/sink/fuzz"), "events": ["campaign.created"]}),
+        ),
+    )?;
+    call(
+        "POST",
+        "/workspaces/fuzz/campaigns",
+        Some(campaign(
+            "cmp_fuzz_approve",
+            "pending_approval",
+            &["approve@fuzz.example"],
+        )),
+    )?;
+    call(
+        "POST",
+        "/workspaces/fuzz/campaigns",
+        Some(campaign(
+            "cmp_fuzz_outcomes",
+            "active",
+            &["bounce@fuzz.example", "reply@fuzz.example"],
+        )),
+    )?;
+    let prospects = call("GET", "/campaigns/cmp_fuzz_outcomes/prospects", None)?;
+    let prospect = |n: usize| {
+        prospects["items"][n]["id"]
+            .as_str()
+            .map(str::to_string)
+            .context("a fuzzing prospect's id")
+    };
+    let deliveries = call("GET", "/deliveries", None)?;
+    let delivery = deliveries["items"][0]["id"]
+        .as_str()
+        .context("the fuzzing webhook's delivery")?
+        .to_string();
+    Ok(vec![
+        ("CAMPAIGND_FUZZ_APPROVE", "cmp_fuzz_approve".to_string()),
+        ("CAMPAIGND_FUZZ_BOUNCE", prospect(0)?),
+        ("CAMPAIGND_FUZZ_REPLY", prospect(1)?),
+        ("CAMPAIGND_FUZZ_DELIVERY", delivery),
+    ])
 }
 
 /// Lifts every workspace's limits so fuzzing reaches the handlers instead
