@@ -24,10 +24,11 @@ impl Engine {
         let limit = i64::from(query.limit.unwrap_or(1000).clamp(1, 10_000));
         self.transact(|tx, _| {
             let after = query.after_id.unwrap_or(0);
-            let campaign = match &query.campaign_id {
-                Some(campaign) => Some(campaign_key(tx, None, campaign)?),
-                None => None,
-            };
+            let campaign = query
+                .campaign_id
+                .as_deref()
+                .map(|campaign| campaign_key(tx, None, campaign))
+                .transpose()?;
             let rows = match &campaign {
                 Some(campaign) => tx
                     .prepare_cached(&format!(

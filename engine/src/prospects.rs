@@ -200,14 +200,12 @@ impl Engine {
             )?;
             complete_campaign_if_done(tx, &campaign_id)?;
             let value = load_prospect(tx, None, prospect_id)?;
-            let workspace: String = tx
-                .prepare_cached("SELECT workspace_id FROM campaigns WHERE id = ?1")?
-                .query_row(params![campaign_id], |r| r.get(0))?;
             let event = match outcome {
                 ProspectState::Bounced => DomainEvent::MessageBounced(&value, bounced_step),
                 _ => DomainEvent::ReplyReceived(&value),
             };
-            self.emit(tx, &workspace, &event, now)?;
+            // The key holds the workspace.
+            self.emit(tx, workspace_of(prospect_id), &event, now)?;
             Ok(value)
         })
     }

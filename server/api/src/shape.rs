@@ -48,6 +48,13 @@ pub fn misshapen<T: JsonSchema + 'static>(body: &Value) -> Option<String> {
 /// every 64-bit integer, so a body may not go beyond it either.
 pub const MAX_SAFE_INTEGER: u128 = (1 << 53) - 1;
 
+/// Whether an integer is beyond [`MAX_SAFE_INTEGER`] either way: the one
+/// rule for bodies (here) and for query parameters (in the handlers that
+/// take integers, each answering in its API's own error shape).
+pub fn beyond_safe(n: i128) -> bool {
+    n.unsigned_abs() > MAX_SAFE_INTEGER
+}
+
 /// How deep a walk follows the schema (recursive types end somewhere).
 const MAX_DEPTH: usize = 32;
 
@@ -94,29 +101,29 @@ fn walk(
             }
         }
     }
+    // Where a refusal points: the value's path, or the body itself.
+    let place = || {
+        if path.is_empty() {
+            "the body".to_string()
+        } else {
+            path.clone()
+        }
+    };
     if let Some(n) = value
         .as_i64()
         .map(i128::from)
         .or(value.as_u64().map(i128::from))
-        && n.unsigned_abs() > MAX_SAFE_INTEGER
+        && beyond_safe(n)
     {
-        let place = if path.is_empty() {
-            "the body".into()
-        } else {
-            path
-        };
         return Some(format!(
-            "{place} is {n}, beyond the largest integer this API accepts ({MAX_SAFE_INTEGER})"
+            "{} is {n}, beyond the largest integer this API accepts ({MAX_SAFE_INTEGER})",
+            place()
         ));
     }
     if let Some(expected) = refused(schema, value) {
-        let place = if path.is_empty() {
-            "the body".into()
-        } else {
-            path
-        };
         return Some(format!(
-            "{place} is {}; its schema expects {expected}",
+            "{} is {}; its schema expects {expected}",
+            place(),
             kind_name(&kind_of(value))
         ));
     }

@@ -162,6 +162,12 @@ struct Round {
     mixed: Vec<Measure>,
 }
 
+/// The table's labels of the two WireMock runs (the ratios look them up).
+const WIREMOCK_KEPT: &str =
+    "WireMock 3.13.2, scenario state machine (in memory), as shipped (request journal kept)";
+const WIREMOCK_OFF: &str =
+    "WireMock 3.13.2, scenario state machine (in memory), `--no-request-journal`";
+
 fn http_bench(binary: &Path, scratch: &Path, args: &Args) -> anyhow::Result<String> {
     let durable_dir = scratch.join("durable");
     let full_dir = scratch.join("full");
@@ -187,13 +193,10 @@ fn http_bench(binary: &Path, scratch: &Path, args: &Args) -> anyhow::Result<Stri
     eprintln!("==> starting WireMock {} and Prism", peers::WIREMOCK);
     let peers = [
         (
-            "WireMock 3.13.2, scenario state machine (in memory), as shipped (request journal kept)",
+            WIREMOCK_KEPT,
             peers::wiremock(&tools, peers::Journal::Kept)?,
         ),
-        (
-            "WireMock 3.13.2, scenario state machine (in memory), `--no-request-journal`",
-            peers::wiremock(&tools, peers::Journal::Off)?,
-        ),
+        (WIREMOCK_OFF, peers::wiremock(&tools, peers::Journal::Off)?),
         (
             "Prism 5.16.0 mocking `openapi/alta.json` (no state)",
             peers::prism(&tools)?,
@@ -362,8 +365,8 @@ fn table(rounds: &[Round], args: &Args, fsync: std::time::Duration) -> String {
          and **{:.1}×** WireMock's without its request journal, and **{:.1}×** Prism's; the \
          mixed workload across four faces runs at **{:.0}%** of single-face durable \
          pause/resume (means of the rounds).\n",
-        mean("durable") / mean("WireMock 3.13.2, scenario state machine (in memory), as shipped"),
-        mean("durable") / mean("WireMock 3.13.2, scenario state machine (in memory), `--no"),
+        mean("durable") / mean(WIREMOCK_KEPT),
+        mean("durable") / mean(WIREMOCK_OFF),
         mean("durable") / mean("Prism"),
         100.0 * mixed_mean / mean("durable")
     ));

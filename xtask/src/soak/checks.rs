@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use campaign_test_utils::http::Client;
 use serde_json::{Value, json};
 
 use super::faces::{Expect, Record, Tracked};
@@ -71,18 +72,12 @@ pub struct Outcome {
     pub attempts: u64,
 }
 
-async fn get(http: &reqwest::Client, url: &str) -> anyhow::Result<(u16, Value)> {
-    let answer = http
-        .get(url)
-        .send()
-        .await
-        .with_context(|| format!("GET {url}"))?;
-    let status = answer.status().as_u16();
-    let body = answer.json().await.unwrap_or(Value::Null);
-    Ok((status, body))
+async fn get(http: &Client, url: &str) -> anyhow::Result<(u16, Value)> {
+    let answer = http.call("GET", url, &[], None).await?;
+    Ok((answer.status, answer.body))
 }
 
-async fn deliveries(http: &reqwest::Client, sandbox: &str) -> anyhow::Result<Vec<Value>> {
+async fn deliveries(http: &Client, sandbox: &str) -> anyhow::Result<Vec<Value>> {
     let (status, body) = get(http, &format!("{sandbox}/deliveries")).await?;
     if status != 200 {
         bail!("GET /deliveries: {status} {body}");
@@ -92,7 +87,7 @@ async fn deliveries(http: &reqwest::Client, sandbox: &str) -> anyhow::Result<Vec
 
 /// Advances the virtual clock an hour at a time until every webhook
 /// delivery is delivered (each retry falls due on the sandbox clock).
-pub async fn drain(http: &reqwest::Client, sandbox: &str) -> anyhow::Result<Vec<String>> {
+pub async fn drain(http: &Client, sandbox: &str) -> anyhow::Result<Vec<String>> {
     let started = Instant::now();
     loop {
         let open: Vec<Value> = deliveries(http, sandbox)
@@ -119,21 +114,20 @@ pub async fn drain(http: &reqwest::Client, sandbox: &str) -> anyhow::Result<Vec<
                 )))
                 .collect());
         }
-        let advanced = http
-            .post(format!("{sandbox}/clock/advance"))
-            .json(&json!({"seconds": 3600}))
-            .send()
-            .await?;
-        if !advanced.status().is_success() {
-            bail!("advancing the clock: {}", advanced.status());
-        }
+        http.json(
+            "POST",
+            &format!("{sandbox}/clock/advance"),
+            Some(&json!({"seconds": 3600})),
+        )
+        .await
+        .context("advancing the clock")?;
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 
 /// Checks every invariant against the server's state.
 pub async fn check(
-    http: &reqwest::Client,
+    http: &Client,
     sandbox: &str,
     record: &Record,
     seen: &HashMap<String, Seen>,

@@ -218,7 +218,7 @@ pub async fn run_client(
     stop: Arc<AtomicBool>,
     record: Arc<Mutex<Record>>,
 ) {
-    let mut rng = StdRng::seed_from_u64(seed ^ (index << 32) ^ hash(face.name));
+    let mut rng = StdRng::seed_from_u64(seed ^ (index << 32) ^ face_number(face));
     let http = reqwest::Client::builder()
         .timeout(ANSWER_LIMIT)
         .build()
@@ -289,10 +289,13 @@ pub async fn run_client(
     record.lock().expect("soak record").campaigns.extend(mine);
 }
 
-fn hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
+/// The face's place in [`FACES`] (each face's clients draw their own
+/// choices).
+fn face_number(face: &Face) -> u64 {
+    FACES
+        .iter()
+        .position(|f| f.name == face.name)
+        .unwrap_or_default() as u64
 }
 
 struct Client {

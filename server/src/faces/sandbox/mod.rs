@@ -254,7 +254,7 @@ impl SandboxApi for SandboxApiImpl {
         let most = campaign_api::shape::MAX_SAFE_INTEGER;
         if let Some(after) = query
             .after_id
-            .filter(|a| u128::from(a.unsigned_abs()) > most)
+            .filter(|a| campaign_api::shape::beyond_safe(i128::from(*a)))
         {
             return Err(HttpError::for_bad_request(
                 None,

@@ -328,7 +328,7 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
             }
             let offset = params.offset.unwrap_or(0);
             let most = campaign_api::shape::MAX_SAFE_INTEGER;
-            if u128::from(offset) > most {
+            if campaign_api::shape::beyond_safe(i128::from(offset)) {
                 return Err(Failure::validation(format!(
                     "offset must be at most {most}, got {offset}"
                 )));
