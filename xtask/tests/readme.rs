@@ -76,6 +76,47 @@ fn reset(server: &TestServer) {
     blocking::json("POST", &url, None).expect("resetting the demo world");
 }
 
+/// `text` with each `from` replaced by its `to`, in one pass from left to
+/// right: what a replacement wrote is never searched again. (Replacing
+/// one pattern after another turned a face's port such as 40103, once
+/// written, into `127.0.0.1:<prism port>3`, a URL curl refuses.)
+fn substitute(text: &str, swaps: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        match swaps
+            .iter()
+            .find(|(from, _)| rest.starts_with(from.as_str()))
+        {
+            Some((from, to)) => {
+                out.push_str(to);
+                rest = &rest[from.len()..];
+            }
+            None => {
+                let next = rest.chars().next().map_or(1, char::len_utf8);
+                out.push_str(&rest[..next]);
+                rest = &rest[next..];
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn substitution_never_rewrites_what_it_wrote() {
+    let swaps = [
+        ("127.0.0.1:7074".to_string(), "127.0.0.1:40103".to_string()),
+        ("127.0.0.1:4010".to_string(), "127.0.0.1:45000".to_string()),
+    ];
+    assert_eq!(
+        substitute(
+            "curl http://127.0.0.1:7074/x http://127.0.0.1:4010/y",
+            &swaps
+        ),
+        "curl http://127.0.0.1:40103/x http://127.0.0.1:45000/y"
+    );
+}
+
 #[test]
 fn every_readme_shell_block_runs_as_written() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
@@ -101,14 +142,17 @@ fn every_readme_shell_block_runs_as_written() {
             continue;
         }
         reset(&server);
-        let mut script = block.text.clone();
-        for (offset, face) in faces.iter().enumerate() {
-            script = script.replace(&format!("127.0.0.1:{}", 7070 + offset), face);
-        }
-        script = script
-            .replace("--port 4010", &format!("--port {prism_port}"))
-            .replace("127.0.0.1:4010", &format!("127.0.0.1:{prism_port}"))
-            .replace("cargo xtask", env!("CARGO_BIN_EXE_xtask"));
+        let mut swaps: Vec<(String, String)> = faces
+            .iter()
+            .enumerate()
+            .map(|(offset, face)| (format!("127.0.0.1:{}", 7070 + offset), face.to_string()))
+            .collect();
+        swaps.extend([
+            ("--port 4010".into(), format!("--port {prism_port}")),
+            ("127.0.0.1:4010".into(), format!("127.0.0.1:{prism_port}")),
+            ("cargo xtask".into(), env!("CARGO_BIN_EXE_xtask").into()),
+        ]);
+        let script = substitute(&block.text, &swaps);
         let output = Command::new("bash")
             .args(["-euo", "pipefail", "-c", &script])
             .current_dir(root())
@@ -121,7 +165,7 @@ fn every_readme_shell_block_runs_as_written() {
         );
         assert!(
             output.status.success(),
-            "this block failed:\n{}\noutput:\n{text}",
+            "this block failed:\n{}\nas run:\n{script}\noutput:\n{text}",
             block.text
         );
         for expected in block
