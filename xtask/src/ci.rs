@@ -41,6 +41,12 @@ pub fn run() -> anyhow::Result<ExitCode> {
             .with_context(|| format!("running cargo for step {name}"))?;
         if !status.success() {
             eprintln!("==> {name} FAILED ({status})");
+            // A full disk fails a build with a message easily lost in a
+            // long log; say how much room there was.
+            let target = crate::tools::target_dir(&crate::project_root());
+            if let Ok(df) = Command::new("df").arg("-h").arg(&target).output() {
+                eprint!("==> room left:\n{}", String::from_utf8_lossy(&df.stdout));
+            }
             return Ok(ExitCode::FAILURE);
         }
     }

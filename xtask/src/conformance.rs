@@ -113,10 +113,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(vendor) = &args.vendor {
         test.env("CONFORMANCE_VENDOR", vendor);
     }
-    let tests_passed = test
-        .status()
-        .context("running the conformance tests")?
-        .success();
+    let tests = test.status().context("running the conformance tests")?;
 
     let inventory: BTreeMap<String, Inventory> =
         serde_json::from_slice(&std::fs::read(root.join("conformance/documented.json"))?)
@@ -175,14 +172,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         schemathesis(&root, &out)?
     };
     // An uncovered fact fails the run (unless only some vendors ran).
-    let all_cases_passed = cases.iter().all(|c| c.passed) && report.uncovered == 0;
-    Ok(
-        if tests_passed && all_cases_passed && samples_passed && fuzz_passed {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        },
-    )
+    let failed_cases = cases.iter().filter(|c| !c.passed).count();
+    let mut failures = Vec::new();
+    if !tests.success() {
+        failures.push(format!(
+            "the conformance tests ({tests}; {} case results written)",
+            cases.len()
+        ));
+    }
+    if failed_cases > 0 {
+        failures.push(format!("{failed_cases} cases"));
+    }
+    if report.uncovered > 0 {
+        failures.push(format!("{} facts not covered", report.uncovered));
+    }
+    if !samples_passed {
+        failures.push("the vendors' samples".into());
+    }
+    if !fuzz_passed {
+        failures.push("schemathesis".into());
+    }
+    if failures.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("==> conformance FAILED: {}", failures.join(", "));
+    Ok(ExitCode::FAILURE)
 }
 
 struct Report {

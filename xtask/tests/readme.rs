@@ -70,6 +70,12 @@ fn demo_server() -> TestServer {
     server
 }
 
+/// The last `lines` lines of `text`.
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
 /// Puts the demo world back as it was at start.
 fn reset(server: &TestServer) {
     let url = format!("{}/reset", server.url("sandbox"));
@@ -158,16 +164,20 @@ fn every_readme_shell_block_runs_as_written() {
             .current_dir(root())
             .output()
             .unwrap();
-        let text = format!(
-            "{}{}",
+        let (stdout, stderr) = (
             String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
+            String::from_utf8_lossy(&output.stderr),
         );
+        // Where a block failed is usually said last on standard error, so
+        // that comes first (CI shows only a part of a long message).
         assert!(
             output.status.success(),
-            "this block failed:\n{}\nas run:\n{script}\noutput:\n{text}",
-            block.text
+            "this block failed ({}):\n{}\nas run:\n{script}\nthe end of its standard error:\n{}\nits standard output:\n{stdout}",
+            output.status,
+            block.text,
+            tail(&stderr, 40)
         );
+        let text = format!("{stdout}{stderr}");
         for expected in block
             .text
             .lines()

@@ -1,0 +1,1 @@
+//! Empty on purpose: this crate is its Cargo.toml (see there).
