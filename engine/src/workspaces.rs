@@ -116,6 +116,26 @@ impl Engine {
     }
 
     /// Looks a key up (no expiry or scope check: faces decide).
+    /// A workspace's keys, in creation order (a world's export).
+    pub fn api_keys(&self, workspace_id: &str) -> EngineResult<Vec<ApiKeyCreate>> {
+        self.read(|tx| {
+            load_workspace(tx, workspace_id)?;
+            let mut stmt = tx.prepare_cached(
+                "SELECT key, scopes, expires_at, tier FROM api_keys
+                 WHERE workspace_id = ?1 ORDER BY created_at, rowid",
+            )?;
+            let rows = stmt.query_map(params![workspace_id], |r| {
+                Ok(ApiKeyCreate {
+                    key: r.get(0)?,
+                    scopes: serde_json::from_str(&r.get::<_, String>(1)?).unwrap_or_default(),
+                    expires_at: r.get::<_, Option<i64>>(2)?.map(crate::types::time),
+                    rate_tier: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
     pub fn find_key(&self, key: &str) -> EngineResult<Option<KeyRecord>> {
         if let Some(record) = self.keys.read().unwrap_or_else(|p| p.into_inner()).get(key) {
             return Ok(Some(record.clone()));

@@ -25,6 +25,9 @@ pub struct App {
     pub faults: Faults,
     /// Whether the demo world is loaded and its keys accepted.
     pub demo: bool,
+    /// The world file given with `--world` (its name and contents):
+    /// loaded at start and again by a reset.
+    pub world: Option<(String, campaign_api::sandbox::World)>,
     /// Per-key request queues (Woodpecker's throttling).
     pub key_queues: crate::faces::KeyQueues,
     /// What the built-in webhook sinks received, by sink name.
@@ -33,23 +36,50 @@ pub struct App {
     pub writer: crate::writer::Writer,
     /// The token the sandbox control API requires, if one was given.
     pub admin_token: Option<AdminToken>,
+    /// What the vendor faces answered ([`crate::requestlog`]).
+    pub requests: crate::requestlog::RequestLog,
+    /// Whether the request log records (`--no-request-log` turns it off,
+    /// for the benchmark that measures its cost).
+    pub log_requests: bool,
 }
 
 /// Requests received by the built-in webhook sinks, by sink name.
 pub type SinkLog = std::collections::HashMap<String, Vec<campaign_api::sandbox::SinkRequest>>;
 
 impl App {
-    /// Wipes the world; a demo server reloads its demo world.
+    /// Wipes the world; the demo world and the `--world` file load again.
     pub fn reset(&self) -> anyhow::Result<()> {
         self.engine.reset()?;
         self.limits.clear();
         self.faults.clear();
         self.sinks.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        if self.demo {
-            crate::demo::load(&self.engine)?;
-        }
-        Ok(())
+        self.requests.clear_all();
+        load_worlds(&self.engine, &self.faults, self.demo, self.world.as_ref())
     }
+}
+
+/// Loads the demo world (when asked) and then the `--world` file.
+fn load_worlds(
+    engine: &Engine,
+    faults: &Faults,
+    demo: bool,
+    world: Option<&(String, campaign_api::sandbox::World)>,
+) -> anyhow::Result<()> {
+    if demo {
+        crate::world::load(
+            engine,
+            faults,
+            crate::world::DEMO_NAME,
+            &crate::world::demo(),
+            true,
+        )
+        .context("loading the demo world")?;
+    }
+    if let Some((name, world)) = world {
+        // The error names the file, the field and what was wrong.
+        crate::world::load(engine, faults, name, world, false)?;
+    }
+    Ok(())
 }
 
 /// The dropshot context of one face's server.
@@ -89,6 +119,10 @@ pub struct Options {
     pub virtual_clock: bool,
     /// Load the demo world.
     pub demo: bool,
+    /// Load this world file (its name and contents), after the demo world.
+    pub world: Option<(String, campaign_api::sandbox::World)>,
+    /// Record every vendor face's requests in the request log.
+    pub log_requests: bool,
     /// The token the sandbox control API requires from every caller
     /// (`Authorization: Bearer`), if any. Required to listen on anything
     /// but loopback.
@@ -243,15 +277,17 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
     };
     let engine =
         Engine::new(conn, clock.clone(), Arc::new(Registry)).context("starting the engine")?;
-    if options.demo {
-        crate::demo::load(&engine).context("loading the demo world")?;
-    }
+    let faults = Faults::default();
+    load_worlds(&engine, &faults, options.demo, options.world.as_ref())?;
     let (writer, jobs) = crate::writer::Writer::new();
     let app = Arc::new(App {
         engine,
         limits: RateLimiters::new(clock.clone()),
-        faults: Faults::default(),
+        faults,
         demo: options.demo,
+        world: options.world,
+        requests: Default::default(),
+        log_requests: options.log_requests,
         key_queues: Default::default(),
         sinks: Default::default(),
         writer,
@@ -341,6 +377,8 @@ pub async fn start_in_memory(demo: bool) -> anyhow::Result<Running> {
         sync: SyncMode::default(),
         virtual_clock: true,
         demo,
+        world: None,
+        log_requests: true,
         admin_token: None,
     };
     start(options, slog::Logger::root(slog::Discard, slog::o!())).await

@@ -44,9 +44,9 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// A face's answers to what the front layer refuses.
 pub trait Gate: Send + Sync {
-    /// The answer to a refused key, or `None` when the key opens this face
-    /// (or the face has no keys).
-    fn refuse(&self, cx: &FaceContext, headers: &HeaderMap) -> Option<Response<Body>>;
+    /// Whether the caller's key opens this face, and which workspace it
+    /// selects.
+    fn admit(&self, cx: &FaceContext, headers: &HeaderMap) -> Admission;
     /// The face's answer to a request refused with `status` for `message`.
     fn reject(&self, status: StatusCode, message: String, now_ms: i64) -> Response<Body>;
     /// Whether an answer in dropshot's own error shape must be re-answered
@@ -57,14 +57,29 @@ pub trait Gate: Send + Sync {
     }
 }
 
+/// A gate's verdict on a caller.
+pub enum Admission {
+    /// In, with the workspace its key selects (none for a face without
+    /// keys).
+    Admitted(Option<String>),
+    /// Refused, with the face's answer.
+    Refused(Response<Body>),
+}
+
 /// The gate of a vendor face: its key rules and its rejection type.
 struct VendorGate<F>(std::marker::PhantomData<fn() -> F>);
 
 impl<F: FaceRules> Gate for VendorGate<F> {
-    fn refuse(&self, cx: &FaceContext, headers: &HeaderMap) -> Option<Response<Body>> {
-        let refusal = find_key(cx, F::credential(headers)).err()?;
-        let now = cx.app.engine.clock().now_ms();
-        Some(F::failure_reply::<(), ()>(&F::refused(refusal), now).into_response())
+    fn admit(&self, cx: &FaceContext, headers: &HeaderMap) -> Admission {
+        match find_key(cx, F::credential(headers)) {
+            Ok(record) => Admission::Admitted(Some(record.workspace.id)),
+            Err(refusal) => {
+                let now = cx.app.engine.clock().now_ms();
+                Admission::Refused(
+                    F::failure_reply::<(), ()>(&F::refused(refusal), now).into_response(),
+                )
+            }
+        }
     }
 
     fn reject(&self, status: StatusCode, message: String, now_ms: i64) -> Response<Body> {
@@ -87,13 +102,15 @@ impl Gate for SandboxGate {
     /// Without an admin token, nothing; with one, every operation needs
     /// `Authorization: Bearer <token>` (a `401` with `WWW-Authenticate`
     /// otherwise). `/healthz` and `/openapi.json` stay open.
-    fn refuse(&self, cx: &FaceContext, headers: &HeaderMap) -> Option<Response<Body>> {
-        let token = cx.app.admin_token.as_ref()?;
+    fn admit(&self, cx: &FaceContext, headers: &HeaderMap) -> Admission {
+        let Some(token) = cx.app.admin_token.as_ref() else {
+            return Admission::Admitted(None);
+        };
         let given = headers
             .get(http::header::AUTHORIZATION)
             .map(|value| value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")));
         let message = match given {
-            Some(Some(given)) if token.matches(given) => return None,
+            Some(Some(given)) if token.matches(given) => return Admission::Admitted(None),
             None => {
                 "This server requires its admin token for the sandbox API: send \
                  `Authorization: Bearer <token>` with the --admin-token it was started with"
@@ -106,7 +123,7 @@ impl Gate for SandboxGate {
             http::header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Bearer realm=\"campaignd sandbox\""),
         );
-        Some(answer)
+        Admission::Refused(answer)
     }
 
     fn reject(&self, status: StatusCode, message: String, _now_ms: i64) -> Response<Body> {
@@ -290,6 +307,15 @@ impl Upstream {
     }
 }
 
+/// What [`Front::handle`] learnt of a request, for the request log.
+#[derive(Default)]
+struct Captured {
+    /// The workspace its key selected.
+    workspace: Option<String>,
+    /// Its body, once read.
+    body: Bytes,
+}
+
 /// Headers that describe one connection, not the request or answer.
 const HOP_BY_HOP: [&str; 7] = [
     "connection",
@@ -326,8 +352,61 @@ impl Front {
     }
 
     /// Answers one request that came on the client connection whose
-    /// upstream connection is `upstream`.
-    async fn handle(&self, upstream: &Upstream, request: Request<Incoming>) -> Response<Body> {
+    /// upstream connection is `upstream`, and records it in the request
+    /// log (a vendor face's, when the log is on).
+    async fn answer(&self, upstream: &Upstream, request: Request<Incoming>) -> Response<Body> {
+        let app = &self.context.app;
+        // The sandbox's own paths on every face are not the vendor's.
+        let own = ["/healthz", "/openapi.json"].contains(&request.uri().path());
+        let face = match self.context.dialect {
+            Some(face) if app.log_requests && !own => face,
+            _ => {
+                return self
+                    .handle(upstream, request, &mut Captured::default())
+                    .await;
+            }
+        };
+        let started = std::time::Instant::now();
+        let at_ms = app.engine.clock().now_ms();
+        let method = request.method().clone();
+        let target = request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| request.uri().path().to_string(), |p| p.to_string());
+        let headers = request.headers().clone();
+        let mut captured = Captured::default();
+        let answer = self.handle(upstream, request, &mut captured).await;
+        let (parts, body) = answer.into_parts();
+        let bytes = match body.collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) => {
+                let message = format!("The face's server answer was cut: {e}");
+                return self.reject(StatusCode::INTERNAL_SERVER_ERROR, message);
+            }
+        };
+        app.requests.record(crate::requestlog::Seen {
+            face,
+            workspace: captured.workspace,
+            at_ms,
+            method: method.as_str(),
+            path: &target,
+            headers: &headers,
+            request_body: &captured.body,
+            status: parts.status.as_u16(),
+            response_body: &bytes,
+            latency_micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        });
+        Response::from_parts(parts, Body::from(bytes))
+    }
+
+    /// Answers one request; tells `captured` the workspace its key
+    /// selected and the body it read.
+    async fn handle(
+        &self,
+        upstream: &Upstream,
+        request: Request<Incoming>,
+        captured: &mut Captured,
+    ) -> Response<Body> {
         let (parts, body) = request.into_parts();
         let path = parts.uri.path();
         match self.routes.lookup(&parts.method, path) {
@@ -350,8 +429,9 @@ impl Front {
                 return answer;
             }
             Lookup::Operation { secured: true } => {
-                if let Some(refused) = self.gate.refuse(&self.context, &parts.headers) {
-                    return refused;
+                match self.gate.admit(&self.context, &parts.headers) {
+                    Admission::Admitted(workspace) => captured.workspace = workspace,
+                    Admission::Refused(refused) => return refused,
                 }
             }
             Lookup::Operation { secured: false } => {}
@@ -378,6 +458,7 @@ impl Front {
                 return self.reject(StatusCode::BAD_REQUEST, message);
             }
         };
+        captured.body = body.clone();
         self.forward(upstream, parts, body).await
     }
 
@@ -462,7 +543,7 @@ pub async fn serve(listener: tokio::net::TcpListener, front: Arc<Front>) {
             let service = hyper::service::service_fn(move |request| {
                 let front = Arc::clone(&front);
                 let upstream = Arc::clone(&upstream);
-                async move { Ok::<_, Infallible>(front.handle(&upstream, request).await) }
+                async move { Ok::<_, Infallible>(front.answer(&upstream, request).await) }
             });
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), service)

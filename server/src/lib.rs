@@ -12,4 +12,6 @@ pub mod faults;
 pub mod front;
 pub mod ratelimit;
 pub mod registry;
+pub mod requestlog;
+pub mod world;
 pub mod writer;

@@ -57,6 +57,10 @@ Examples:
   campaignd serve --demo --clock virtual
       The demo world: every vendor page's samples work as printed, and time
       moves only when POST /clock/advance moves it.
+  campaignd serve --memory --world worlds/demo.yaml
+      A world from a file (YAML or JSON; worlds/world.schema.json is its
+      JSON Schema): workspaces, keys, rate limits, campaigns, webhooks and
+      faults, loaded whole or not at all.
   campaignd serve --memory --port 0 --ports-file ports.json
       Nothing kept; every API on a free port, listed in the banner and, as
       JSON for scripts, in ports.json once they all listen.
@@ -75,34 +79,96 @@ Examples:
 enum Command {
     /// Serve the sandbox API on PORT and each vendor face on the ports after it.
     #[command(after_long_help = SERVE_EXAMPLES)]
-    Serve {
-        /// Port of the sandbox control API; Alta is PORT+1 (later faces follow).
-        /// 0 gives every API a free port of its own (the table shows which).
-        #[arg(long, short, default_value_t = 7070, env = "CAMPAIGND_PORT")]
-        port: u16,
-        /// Directory of the SQLite database (default: the per-user data directory).
-        #[arg(long, env = "CAMPAIGND_DATA_DIR", conflicts_with = "memory")]
-        data_dir: Option<PathBuf>,
-        /// Keep everything in memory: nothing survives the process (for tests).
+    Serve(ServeArgs),
+    /// World files: export a running sandbox's world, or print the format's schema.
+    World {
+        #[command(subcommand)]
+        command: WorldCommand,
+    },
+}
+
+/// Options of `campaignd serve`.
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Port of the sandbox control API; Alta is PORT+1 (later faces follow).
+    /// 0 gives every API a free port of its own (the table shows which).
+    #[arg(long, short, default_value_t = 7070, env = "CAMPAIGND_PORT")]
+    port: u16,
+    /// Directory of the SQLite database (default: the per-user data directory).
+    #[arg(long, env = "CAMPAIGND_DATA_DIR", conflicts_with = "memory")]
+    data_dir: Option<PathBuf>,
+    /// Keep everything in memory: nothing survives the process (for tests).
+    #[arg(long)]
+    memory: bool,
+    /// What an acknowledged write survives: `process` (a crash or kill -9
+    /// of campaignd) or `full` (a power loss too: an fsync per group
+    /// commit, at the disk's fsync cost).
+    #[arg(long, value_enum, default_value_t = SyncArg::Process, conflicts_with = "memory")]
+    sync: SyncArg,
+    /// Real time, or a virtual clock moved through the sandbox API.
+    #[arg(long, value_enum, default_value_t = ClockArg::Real)]
+    clock: ClockArg,
+    /// Load the demo world so every vendor page's samples work as written.
+    #[arg(long)]
+    demo: bool,
+    /// Load this world file (YAML, or JSON when it ends in .json) after
+    /// the demo world, if any. A mistake is refused at start with its
+    /// line and field, and nothing is loaded.
+    #[arg(long, value_name = "FILE", env = "CAMPAIGND_WORLD")]
+    world: Option<PathBuf>,
+    /// Address to listen on. Anything but loopback needs --admin-token:
+    /// the sandbox API can reset everything and mint keys.
+    #[arg(long, default_value_t = Ipv4Addr::LOCALHOST)]
+    bind: Ipv4Addr,
+    /// Require `Authorization: Bearer TOKEN` on every sandbox API call
+    /// (at least 16 characters); vendor faces keep their own keys.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "CAMPAIGND_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    admin_token: Option<String>,
+    /// Keep no request log (for the benchmark that measures its cost).
+    #[arg(long, hide = true)]
+    no_request_log: bool,
+    /// Also list each face's internal dropshot address (behind its front
+    /// layer), for the benchmark that measures the front's cost.
+    #[arg(long, hide = true)]
+    show_internal: bool,
+    /// Once every API listens, write the port table (JSON: each API's
+    /// name, base URL, origin and document URL) to FILE, replacing it
+    /// whole, so scripts and tests need not parse the banner.
+    #[arg(long, value_name = "FILE")]
+    ports_file: Option<PathBuf>,
+    /// Log level; logs are JSON lines on stderr.
+    #[arg(long, value_enum, default_value_t = LogLevel::Warn, env = "CAMPAIGND_LOG")]
+    log: LogLevel,
+}
+
+/// The examples of `campaignd world --help`: each one runs in
+/// `server/tests/help_examples.rs`.
+const WORLD_EXAMPLES: &str = "\
+Examples:
+  campaignd world export --url http://127.0.0.1:7070 > world.yaml
+      The running sandbox's world as YAML; `campaignd serve --world
+      world.yaml` sets it up again.
+  campaignd world schema > world.schema.json
+      The JSON Schema of world files, for editors to complete them.";
+
+#[derive(Subcommand)]
+#[command(after_long_help = WORLD_EXAMPLES)]
+enum WorldCommand {
+    /// Print a running sandbox's world (GET /world) as YAML or JSON.
+    #[command(after_long_help = WORLD_EXAMPLES)]
+    Export {
+        /// The sandbox API's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:7070")]
+        url: String,
+        /// Print JSON instead of YAML.
         #[arg(long)]
-        memory: bool,
-        /// What an acknowledged write survives: `process` (a crash or kill -9
-        /// of campaignd) or `full` (a power loss too: an fsync per group
-        /// commit, at the disk's fsync cost).
-        #[arg(long, value_enum, default_value_t = SyncArg::Process, conflicts_with = "memory")]
-        sync: SyncArg,
-        /// Real time, or a virtual clock moved through the sandbox API.
-        #[arg(long, value_enum, default_value_t = ClockArg::Real)]
-        clock: ClockArg,
-        /// Load the demo world so every vendor page's samples work as written.
-        #[arg(long)]
-        demo: bool,
-        /// Address to listen on. Anything but loopback needs --admin-token:
-        /// the sandbox API can reset everything and mint keys.
-        #[arg(long, default_value_t = Ipv4Addr::LOCALHOST)]
-        bind: Ipv4Addr,
-        /// Require `Authorization: Bearer TOKEN` on every sandbox API call
-        /// (at least 16 characters); vendor faces keep their own keys.
+        json: bool,
+        /// The sandbox's admin token, if it has one.
         #[arg(
             long,
             value_name = "TOKEN",
@@ -110,19 +176,41 @@ enum Command {
             hide_env_values = true
         )]
         admin_token: Option<String>,
-        /// Also list each face's internal dropshot address (behind its front
-        /// layer), for the benchmark that measures the front's cost.
-        #[arg(long, hide = true)]
-        show_internal: bool,
-        /// Once every API listens, write the port table (JSON: each API's
-        /// name, base URL, origin and document URL) to FILE, replacing it
-        /// whole, so scripts and tests need not parse the banner.
-        #[arg(long, value_name = "FILE")]
-        ports_file: Option<PathBuf>,
-        /// Log level; logs are JSON lines on stderr.
-        #[arg(long, value_enum, default_value_t = LogLevel::Warn, env = "CAMPAIGND_LOG")]
-        log: LogLevel,
     },
+    /// Print the JSON Schema of world files.
+    #[command(after_long_help = WORLD_EXAMPLES)]
+    Schema,
+}
+
+/// `campaignd world ...`.
+async fn world_command(command: WorldCommand) -> anyhow::Result<()> {
+    let text = match command {
+        WorldCommand::Schema => campaignd::world::schema(),
+        WorldCommand::Export {
+            url,
+            json,
+            admin_token,
+        } => {
+            let url = format!("{}/world", url.trim_end_matches('/'));
+            let mut request = reqwest::Client::new().get(&url);
+            if let Some(token) = admin_token {
+                request = request.bearer_auth(token);
+            }
+            let response = request
+                .send()
+                .await
+                .with_context(|| format!("asking {url}"))?;
+            let status = response.status();
+            let body = response.text().await?;
+            anyhow::ensure!(status.is_success(), "{url} answered {status}: {body}");
+            let world: campaign_api::sandbox::World = serde_json::from_str(&body)
+                .with_context(|| format!("{url} answered something that is not a world"))?;
+            campaignd::world::to_text(&world, json)
+        }
+    };
+    let mut stdout = std::io::stdout();
+    stdout.write_all(text.as_bytes())?;
+    Ok(stdout.flush()?)
 }
 
 /// SQLite allocates through the C library's malloc, not Rust's allocator.
@@ -145,19 +233,29 @@ fn keep_freed_memory() {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     keep_freed_memory();
-    let Command::Serve {
+    match Cli::parse().command {
+        Command::World { command } => world_command(command).await,
+        Command::Serve(args) => serve(args).await,
+    }
+}
+
+/// `campaignd serve ...`.
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let ServeArgs {
         port,
         data_dir,
         memory,
         sync,
         clock,
         demo,
+        world,
+        no_request_log,
         bind,
         show_internal,
         ports_file,
         log,
         admin_token,
-    } = Cli::parse().command;
+    } = args;
     let level = match log {
         LogLevel::Error => slog::Level::Error,
         LogLevel::Warn => slog::Level::Warning,
@@ -205,6 +303,11 @@ async fn main() -> anyhow::Result<()> {
         },
         virtual_clock: clock == ClockArg::Virtual,
         demo,
+        world: match &world {
+            Some(path) => Some((path.display().to_string(), campaignd::world::read(path)?)),
+            None => None,
+        },
+        log_requests: !no_request_log,
         admin_token: admin_token.clone(),
     };
     let running = app::start(options, log).await?;
@@ -217,7 +320,12 @@ async fn main() -> anyhow::Result<()> {
         } else {
             "real"
         },
-        if demo { "; demo world loaded" } else { "" }
+        match (demo, &world) {
+            (true, Some(path)) => format!("; demo world and {} loaded", path.display()),
+            (false, Some(path)) => format!("; {} loaded", path.display()),
+            (true, None) => "; demo world loaded".into(),
+            (false, None) => String::new(),
+        }
     );
     if admin_token.is_some() {
         banner.push_str(

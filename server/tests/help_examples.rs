@@ -1,7 +1,8 @@
 //! Every example of `campaignd serve --help` runs as printed (but for the
 //! port, which becomes 0, and the data directory, which becomes a fresh
 //! temporary one): it starts, its banner says what its flags ask for, and
-//! every API it lists answers.
+//! every API it lists answers. Every example of `campaignd world --help`
+//! runs as printed against a demo server, and writes what it says.
 
 use std::path::Path;
 use std::process::Command;
@@ -9,9 +10,9 @@ use std::process::Command;
 use campaign_test_utils::TestServer;
 use campaign_test_utils::http::{Answer, blocking};
 
-fn help() -> String {
+fn help(command: &str) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_campaignd"))
-        .args(["serve", "--help"])
+        .args([command, "--help"])
         .output()
         .unwrap();
     assert!(output.status.success());
@@ -22,7 +23,7 @@ fn help() -> String {
 fn examples(help: &str) -> Vec<Vec<String>> {
     let section = help
         .split_once("Examples:")
-        .expect("serve --help has an Examples section")
+        .expect("--help has an Examples section")
         .1;
     section
         .lines()
@@ -33,7 +34,7 @@ fn examples(help: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn every_serve_help_example_starts_and_serves() {
-    let examples = examples(&help());
+    let examples = examples(&help("serve"));
     assert!(examples.len() >= 3, "too few examples: {examples:?}");
     for (n, example) in examples.iter().enumerate() {
         let data =
@@ -47,6 +48,12 @@ fn every_serve_help_example_starts_and_serves() {
                     words.next();
                     args.extend(["--port".to_string(), "0".into()]);
                     had_port = true;
+                }
+                // The repository's files, wherever the test runs.
+                "--world" => {
+                    let file = words.next().expect("--world names a file");
+                    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+                    args.extend(["--world".to_string(), root.join(file).display().to_string()]);
                 }
                 "--data-dir" => {
                     words.next();
@@ -81,6 +88,7 @@ fn every_serve_help_example_starts_and_serves() {
             .collect();
         let checks = [
             ("--demo", "demo world loaded"),
+            ("--world", "demo.yaml loaded"),
             ("virtual", "clock: virtual"),
             ("--memory", "data: memory"),
             ("full", "fsync per commit"),
@@ -138,4 +146,62 @@ fn every_serve_help_example_starts_and_serves() {
             failures.join("\n")
         );
     }
+}
+
+#[test]
+fn every_world_help_example_runs_as_printed() {
+    let help = help("world");
+    let lines: Vec<&str> = help
+        .split_once("Examples:")
+        .expect("world --help has an Examples section")
+        .1
+        .lines()
+        .filter_map(|line| line.strip_prefix("  campaignd "))
+        .collect();
+    assert!(lines.len() >= 2, "too few examples: {lines:?}");
+    let server = TestServer::spawn(
+        Path::new(env!("CARGO_BIN_EXE_campaignd")),
+        ["serve", "--memory", "--demo", "--port", "0"],
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("campaignd-world-help-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for line in lines {
+        let script = format!(
+            "{} {}",
+            env!("CARGO_BIN_EXE_campaignd"),
+            line.replace("http://127.0.0.1:7070", server.url("sandbox"))
+        );
+        let output = Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &script])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "campaignd {line}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let written = line
+            .rsplit_once("> ")
+            .expect("each example writes a file")
+            .1;
+        let text = std::fs::read_to_string(dir.join(written)).unwrap();
+        if written.ends_with(".yaml") {
+            // The demo world, exported, is the demo world.
+            let exported = campaignd::world::parse(written, &text).unwrap();
+            let again = campaignd::world::parse(written, campaignd::world::DEMO).unwrap();
+            assert_eq!(exported.workspaces.len(), again.workspaces.len());
+            for (a, b) in exported.workspaces.iter().zip(&again.workspaces) {
+                assert_eq!(
+                    (&a.id, &a.keys.len(), &a.campaigns.len()),
+                    (&b.id, &b.keys.len(), &b.campaigns.len())
+                );
+            }
+        } else {
+            assert_eq!(text, campaignd::world::schema(), "{written}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

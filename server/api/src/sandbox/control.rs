@@ -52,7 +52,7 @@ pub enum FaultKind {
 }
 
 /// Body of `injectFault`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FaultCreate {
     /// The face whose operation is affected.
@@ -60,13 +60,13 @@ pub struct FaultCreate {
     /// The operationId, e.g. `pauseCampaign`.
     pub operation_id: String,
     /// How many of the next requests are affected (default 1).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 4294967295_u32))]
     pub count: Option<u32>,
     /// Error or delay.
     pub kind: FaultKind,
     /// Delay in milliseconds (for `delay`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 9007199254740991_u64))]
     pub delay_ms: Option<u64>,
 }
@@ -105,7 +105,7 @@ pub struct CampaignIdPath {
 
 /// Body of `createWebhook`: a subscription (Leadlex's own subscription
 /// endpoint is not documented; Leadterra's is, on its face).
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WebhookSubscribe {
     /// Where deliveries are POSTed: https, or plain http on loopback.

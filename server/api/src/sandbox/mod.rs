@@ -9,10 +9,14 @@ use dropshot::{
 use crate::wire::JsonInput;
 
 mod control;
+mod requests;
 mod world;
+mod world_file;
 
 pub use control::*;
+pub use requests::*;
 pub use world::*;
+pub use world_file::*;
 
 /// The sandbox control API.
 #[dropshot::api_description]
@@ -23,12 +27,25 @@ pub trait SandboxApi {
     /// Reset the world
     ///
     /// Deletes every workspace, key, campaign, prospect, send and fault, and
-    /// rewinds a virtual clock to its start. A demo server reloads its demo
-    /// world.
+    /// rewinds a virtual clock to its start. A server started with `--demo`
+    /// or `--world FILE` loads that world again.
     #[endpoint { method = POST, path = "/reset", tags = ["World"], operation_id = "resetWorld" }]
     async fn reset_world(
         rqctx: RequestContext<Self::Context>,
     ) -> Result<HttpResponseUpdatedNoContent, HttpError>;
+
+    /// Export the world
+    ///
+    /// The world as it stands, in the world file format
+    /// (`worlds/world.schema.json`): every workspace with its keys, rate
+    /// limits, campaigns (steps, prospects and their states) and webhooks,
+    /// and the armed faults. `campaignd serve --world FILE` loads it again;
+    /// `campaignd world export` writes it as YAML. Progress (sends made,
+    /// deliveries, timestamps, the clock) is not part of a world.
+    #[endpoint { method = GET, path = "/world", tags = ["World"], operation_id = "exportWorld" }]
+    async fn export_world(
+        rqctx: RequestContext<Self::Context>,
+    ) -> Result<HttpResponseOk<World>, HttpError>;
 
     /// Create a workspace
     ///
@@ -260,4 +277,48 @@ pub trait SandboxApi {
     async fn list_faults(
         rqctx: RequestContext<Self::Context>,
     ) -> Result<HttpResponseOk<Listing<FaultView>>, HttpError>;
+
+    /// Read a workspace's request log
+    ///
+    /// The requests the workspace's keys made to its face, newest first:
+    /// method, path, status, latency, and both bodies (credentials and
+    /// fields named like a key, token, secret or password are masked).
+    /// The log keeps each workspace's last 500 requests.
+    #[endpoint { method = GET, path = "/workspaces/{workspaceId}/requests", tags = ["Requests"], operation_id = "listRequests" }]
+    async fn list_requests(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<WorkspacePath>,
+        query: dropshot::Query<RequestLogQuery>,
+    ) -> Result<HttpResponseOk<Listing<LoggedRequest>>, HttpError>;
+
+    /// Clear a workspace's request log
+    ///
+    /// Forgets every request logged for the workspace; new ones are logged
+    /// as before.
+    #[endpoint { method = DELETE, path = "/workspaces/{workspaceId}/requests", tags = ["Requests"], operation_id = "clearRequests" }]
+    async fn clear_requests(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<WorkspacePath>,
+    ) -> Result<dropshot::HttpResponseDeleted, HttpError>;
+
+    /// Read a face's log of requests that reached no workspace
+    ///
+    /// Requests to a face that no key of any workspace selected (a missing,
+    /// unknown or expired key, an unknown path, a wrong method), newest
+    /// first; the last 500 per face.
+    #[endpoint { method = GET, path = "/faces/{face}/requests", tags = ["Requests"], operation_id = "listFaceRequests" }]
+    async fn list_face_requests(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<FacePath>,
+        query: dropshot::Query<RequestLogQuery>,
+    ) -> Result<HttpResponseOk<Listing<LoggedRequest>>, HttpError>;
+
+    /// Clear a face's log of requests that reached no workspace
+    ///
+    /// Forgets every request the face logged without a workspace.
+    #[endpoint { method = DELETE, path = "/faces/{face}/requests", tags = ["Requests"], operation_id = "clearFaceRequests" }]
+    async fn clear_face_requests(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<FacePath>,
+    ) -> Result<dropshot::HttpResponseDeleted, HttpError>;
 }

@@ -178,7 +178,7 @@ pub enum RateTier {
 }
 
 /// Body of `createApiKey`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ApiKeyCreate {
     /// The exact key string callers will send.
@@ -188,10 +188,10 @@ pub struct ApiKeyCreate {
     #[serde(default)]
     pub scopes: Vec<String>,
     /// When the key stops working (sandbox clock).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Iso8601>,
     /// Leadlex: the key's rate tier (default starter).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_tier: Option<RateTier>,
 }
 
@@ -212,7 +212,7 @@ pub struct ApiKey {
 }
 
 /// A sequence step to create.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StepSeed {
     /// The channel.
@@ -223,43 +223,43 @@ pub struct StepSeed {
     #[schemars(range(max = 315360000))]
     pub delay_seconds: u64,
     /// Email subject.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Message body or call script.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
 }
 
 /// A prospect to enroll.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProspectSeed {
     /// The prospect id; generated when absent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Email address.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// First name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// Last name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Company.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
     /// Job title.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_title: Option<String>,
     /// Phone number.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// LinkedIn URL.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linkedin_url: Option<String>,
     /// Initial status (default active).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ProspectState>,
 }
 
@@ -303,20 +303,20 @@ impl Default for CampaignSettings {
 
 /// Body of `createCampaign`: a campaign with an explicit id, status, steps
 /// and prospects.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CampaignSeed {
     /// The campaign id in the vendor's format; generated when absent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name.
     pub name: String,
     /// Description.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Initial status (default draft). `active` launches it at once, so
     /// due steps start on the spot; `paused` launches and then pauses it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EngineStatus>,
     /// The sequence.
     #[serde(default)]
@@ -325,14 +325,14 @@ pub struct CampaignSeed {
     #[serde(default)]
     pub prospects: Vec<ProspectSeed>,
     /// Send timing.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<CampaignSettings>,
     /// VoiceGenie's script id.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script_id: Option<String>,
     /// For a draft: when it starts itself, on the sandbox clock
     /// (VoiceGenie's `schedule_time`). Ignored for other statuses.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled_at: Option<Iso8601>,
 }
 

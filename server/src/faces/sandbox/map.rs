@@ -49,13 +49,38 @@ fn at(time: Option<domain::Time>) -> Option<Iso8601> {
     time.map(Iso8601)
 }
 
+/// Leadlex's rate tiers and their stored text.
+const TIERS: [(wire::RateTier, &str); 3] = [
+    (wire::RateTier::Starter, "starter"),
+    (wire::RateTier::Pro, "pro"),
+    (wire::RateTier::Org, "org"),
+];
+
 /// The stored text of a Leadlex rate tier.
 pub fn tier_tag(tier: wire::RateTier) -> &'static str {
-    match tier {
-        wire::RateTier::Starter => "starter",
-        wire::RateTier::Pro => "pro",
-        wire::RateTier::Org => "org",
+    TIERS
+        .iter()
+        .find(|(t, _)| *t == tier)
+        .map_or("starter", |(_, tag)| tag)
+}
+
+/// The rate tier of a stored text.
+pub fn tier_from_tag(tag: &str) -> Option<wire::RateTier> {
+    TIERS.iter().find(|(_, t)| *t == tag).map(|(tier, _)| *tier)
+}
+
+/// A rate limit of 0 would refuse everything: each is at least 1.
+pub fn check_rate_limits(limits: &wire::RateLimits) -> Result<(), String> {
+    if [
+        limits.per_minute,
+        limits.per_day,
+        limits.prospects_per_minute,
+    ]
+    .contains(&Some(0))
+    {
+        return Err("a rate limit must be at least 1".into());
     }
+    Ok(())
 }
 
 /// `createWorkspace`'s body.

@@ -5,12 +5,15 @@ use campaign_api::sandbox::{
     ApiKey, ApiKeyCreate, CampaignIdPath, CampaignSeed, CampaignView, ClockAdvance, ClockView,
     DeliveryPath, DeliveryQuery, DeliveryView, FaultCreate, FaultView, Listing, ProspectIdPath,
     ProspectView, RateLimits, SandboxApi, SendQuery, SendView, SinkAnswer, SinkPath, SinkRequest,
-    WebhookSubscribe, WebhookView, Workspace, WorkspaceCreate, WorkspacePath,
+    WebhookSubscribe, WebhookView, Workspace, WorkspaceCreate, WorkspacePath, World,
 };
+use campaign_api::sandbox::{FacePath, LoggedRequest, RequestLogQuery};
+
+use crate::requestlog::Ring;
 use campaign_api::wire::{EmptyReply, Iso8601, JsonInput, Reply};
 use dropshot::{
-    HttpError, HttpResponseCreated, HttpResponseOk, HttpResponseUpdatedNoContent, Path, Query,
-    RequestContext, UntypedBody,
+    HttpError, HttpResponseCreated, HttpResponseDeleted, HttpResponseOk,
+    HttpResponseUpdatedNoContent, Path, Query, RequestContext, UntypedBody,
 };
 use serde::de::DeserializeOwned;
 
@@ -78,6 +81,27 @@ fn webhook_view(record: campaign_engine::WebhookRecord) -> WebhookView {
     }
 }
 
+/// A request log's filters, each within the range the document gives.
+fn log_query(query: Query<RequestLogQuery>) -> Result<RequestLogQuery, HttpError> {
+    let query = query.into_inner();
+    let problem = if query.status.is_some_and(|s| !(100..=599).contains(&s)) {
+        Some("status must be an HTTP status, 100 to 599")
+    } else if query.limit.is_some_and(|n| !(1..=1000).contains(&n)) {
+        Some("limit must be 1 to 1000")
+    } else if query
+        .after_id
+        .is_some_and(|a| campaign_api::shape::beyond_safe(i128::from(a)))
+    {
+        Some("afterId must be at most 2^53 - 1")
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => Err(HttpError::for_bad_request(None, message.into())),
+        None => Ok(query),
+    }
+}
+
 fn clock_view(cx: &FaceContext) -> ClockView {
     let clock = cx.app.engine.clock();
     ClockView {
@@ -98,6 +122,14 @@ impl SandboxApi for SandboxApiImpl {
             .reset()
             .map_err(|e| HttpError::for_internal_error(format!("resetting: {e:#}")))?;
         Ok(HttpResponseUpdatedNoContent())
+    }
+
+    async fn export_world(
+        rqctx: RequestContext<FaceContext>,
+    ) -> Result<HttpResponseOk<World>, HttpError> {
+        let app = &rqctx.context().app;
+        let world = crate::world::export(&app.engine, &app.faults).map_err(http_error)?;
+        Ok(HttpResponseOk(world))
     }
 
     async fn create_workspace(
@@ -128,18 +160,7 @@ impl SandboxApi for SandboxApiImpl {
         let app = &rqctx.context().app;
         let id = path.into_inner().workspace_id;
         let limits = json_body(&body, r#"{"perMinute": 1000}"#)?;
-        if [
-            limits.per_minute,
-            limits.per_day,
-            limits.prospects_per_minute,
-        ]
-        .contains(&Some(0))
-        {
-            return Err(HttpError::for_bad_request(
-                None,
-                "a rate limit must be at least 1".into(),
-            ));
-        }
+        map::check_rate_limits(&limits).map_err(|m| HttpError::for_bad_request(None, m))?;
         let workspace = app
             .engine
             .set_rate_limits(&id, &map::rate_limits(limits))
@@ -424,5 +445,48 @@ impl SandboxApi for SandboxApiImpl {
         Ok(HttpResponseOk(Listing {
             items: rqctx.context().app.faults.list(),
         }))
+    }
+
+    async fn list_requests(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<WorkspacePath>,
+        query: Query<RequestLogQuery>,
+    ) -> Result<HttpResponseOk<Listing<LoggedRequest>>, HttpError> {
+        let app = &rqctx.context().app;
+        let id = path.into_inner().workspace_id;
+        app.engine.workspace(&id).map_err(http_error)?;
+        let query = log_query(query)?;
+        let items = app.requests.list(Ring::Workspace(&id), &query);
+        Ok(HttpResponseOk(Listing { items }))
+    }
+
+    async fn clear_requests(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<WorkspacePath>,
+    ) -> Result<HttpResponseDeleted, HttpError> {
+        let app = &rqctx.context().app;
+        let id = path.into_inner().workspace_id;
+        app.engine.workspace(&id).map_err(http_error)?;
+        app.requests.clear(Ring::Workspace(&id));
+        Ok(HttpResponseDeleted())
+    }
+
+    async fn list_face_requests(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<FacePath>,
+        query: Query<RequestLogQuery>,
+    ) -> Result<HttpResponseOk<Listing<LoggedRequest>>, HttpError> {
+        let ring = Ring::Face(path.into_inner().face);
+        let items = rqctx.context().app.requests.list(ring, &log_query(query)?);
+        Ok(HttpResponseOk(Listing { items }))
+    }
+
+    async fn clear_face_requests(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<FacePath>,
+    ) -> Result<HttpResponseDeleted, HttpError> {
+        let ring = Ring::Face(path.into_inner().face);
+        rqctx.context().app.requests.clear(ring);
+        Ok(HttpResponseDeleted())
     }
 }
