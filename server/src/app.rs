@@ -41,6 +41,9 @@ pub struct App {
     /// Whether the request log records (`--no-request-log` turns it off,
     /// for the benchmark that measures its cost).
     pub log_requests: bool,
+    /// Which API answers where, once every server listens (the
+    /// inspector links each face's reference).
+    pub ports: std::sync::OnceLock<PortTable>,
 }
 
 /// Requests received by the built-in webhook sinks, by sink name.
@@ -288,6 +291,7 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
         world: options.world,
         requests: Default::default(),
         log_requests: options.log_requests,
+        ports: Default::default(),
         key_queues: Default::default(),
         sinks: Default::default(),
         writer,
@@ -314,6 +318,7 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
         api.register(openapi_document)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         api.register(health).map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::pages::register(&mut api, spec.dialect().is_none())?;
         let context = || FaceContext {
             app: Arc::clone(&app),
             dialect: spec.dialect(),
@@ -328,8 +333,12 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
             .config(config)
             .start()
             .map_err(|e| anyhow::anyhow!("starting the {} server: {e}", spec.name()))?;
-        let routes = crate::front::Routes::from_document(spec.document, spec.info.prefix)
-            .with_context(|| format!("reading the {} document's paths", spec.name()))?;
+        let routes = crate::front::Routes::from_document(
+            spec.document,
+            spec.info.prefix,
+            spec.dialect().is_none(),
+        )
+        .with_context(|| format!("reading the {} document's paths", spec.name()))?;
         let front = crate::front::Front::new(
             Arc::new(context()),
             routes,
@@ -358,13 +367,15 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
         })
     });
     tokio::spawn(crate::delivery::run_worker(Arc::clone(&app)));
-    Ok(Running {
+    let running = Running {
         app,
         faces,
         servers,
         fronts,
         ticker,
-    })
+    };
+    let _ = running.app.ports.set(running.ports(false));
+    Ok(running)
 }
 
 /// Starts every face on free loopback ports with an in-memory store and a

@@ -39,6 +39,15 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use crate::app::FaceContext;
 use crate::faces::{FaceRules, find_key};
 
+/// The paths every face serves besides its document's operations: its
+/// document, the no-op, and its reference page (not logged as requests).
+const OWN_PATHS: [&str; 4] = [
+    "/openapi.json",
+    "/healthz",
+    crate::pages::ON_EVERY_PORT[0],
+    crate::pages::ON_EVERY_PORT[1],
+];
+
 /// The largest request body any face accepts, in bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -190,8 +199,10 @@ enum Lookup<'a> {
 
 impl Routes {
     /// The routes of `document` (served under `prefix`), plus the
-    /// unpublished `GET /openapi.json` and `GET /healthz` every face serves.
-    pub fn from_document(document: &str, prefix: &str) -> anyhow::Result<Self> {
+    /// unpublished `GET /openapi.json`, `GET /healthz` and reference pages
+    /// every face serves, and on the `sandbox` port the inspector's (its
+    /// port table behind the admin token, like the sandbox API).
+    pub fn from_document(document: &str, prefix: &str, sandbox: bool) -> anyhow::Result<Self> {
         let document: serde_json::Value = serde_json::from_str(document)?;
         let secured_by_default = document["security"]
             .as_array()
@@ -225,10 +236,15 @@ impl Routes {
                 methods,
             });
         }
-        for public in ["/openapi.json", "/healthz"] {
+        let inspector = if sandbox {
+            &crate::pages::ON_THE_SANDBOX_PORT[..]
+        } else {
+            &[]
+        };
+        for own in OWN_PATHS.iter().chain(inspector) {
             routes.push(Route {
-                segments: segments(public).map(|s| Some(s.to_string())).collect(),
-                methods: vec![(Method::GET, false)],
+                segments: segments(own).map(|s| Some(s.to_string())).collect(),
+                methods: vec![(Method::GET, *own == "/ui/ports.json")],
             });
         }
         Ok(Self { routes })
@@ -357,7 +373,7 @@ impl Front {
     async fn answer(&self, upstream: &Upstream, request: Request<Incoming>) -> Response<Body> {
         let app = &self.context.app;
         // The sandbox's own paths on every face are not the vendor's.
-        let own = ["/healthz", "/openapi.json"].contains(&request.uri().path());
+        let own = OWN_PATHS.contains(&request.uri().path());
         let face = match self.context.dialect {
             Some(face) if app.log_requests && !own => face,
             _ => {
@@ -388,12 +404,12 @@ impl Front {
             face,
             workspace: captured.workspace,
             at_ms,
-            method: method.as_str(),
-            path: &target,
-            headers: &headers,
-            request_body: &captured.body,
+            method,
+            path: target,
+            headers,
+            request_body: captured.body,
             status: parts.status.as_u16(),
-            response_body: &bytes,
+            response_body: bytes.clone(),
             latency_micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         });
         Response::from_parts(parts, Body::from(bytes))

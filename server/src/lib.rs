@@ -10,6 +10,7 @@ pub mod demo;
 pub mod faces;
 pub mod faults;
 pub mod front;
+pub mod pages;
 pub mod ratelimit;
 pub mod registry;
 pub mod requestlog;

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use bytes::Bytes;
 use campaign_api::sandbox::{Dialect, LoggedRequest, RequestLogQuery};
 use http::HeaderMap;
 
@@ -40,8 +41,8 @@ pub struct RequestLog {
 
 #[derive(Default)]
 struct Rings {
-    workspaces: HashMap<String, VecDeque<LoggedRequest>>,
-    faces: HashMap<Dialect, VecDeque<LoggedRequest>>,
+    workspaces: HashMap<String, VecDeque<Kept>>,
+    faces: HashMap<Dialect, VecDeque<Kept>>,
 }
 
 /// Which ring.
@@ -54,7 +55,7 @@ pub enum Ring<'a> {
 }
 
 /// What the front layer saw of one request and its answer.
-pub struct Seen<'a> {
+pub struct Seen {
     /// The face.
     pub face: Dialect,
     /// The workspace the key selected.
@@ -62,49 +63,106 @@ pub struct Seen<'a> {
     /// Arrival, on the sandbox clock (ms).
     pub at_ms: i64,
     /// Method.
-    pub method: &'a str,
+    pub method: http::Method,
     /// Path and query.
-    pub path: &'a str,
+    pub path: String,
     /// Request headers.
-    pub headers: &'a HeaderMap,
+    pub headers: HeaderMap,
     /// Request body.
-    pub request_body: &'a [u8],
+    pub request_body: Bytes,
     /// Answer status.
     pub status: u16,
     /// Answer body.
-    pub response_body: &'a [u8],
+    pub response_body: Bytes,
     /// Latency in microseconds.
     pub latency_micros: u64,
 }
 
-impl RequestLog {
-    /// Records one request, masked.
-    pub fn record(&self, seen: Seen<'_>) {
-        let entry = LoggedRequest {
-            id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
+/// A request as kept: what was seen, as it came (cheap to keep: the
+/// bodies are shared, not copied). Masking and formatting wait for a
+/// reader, off the request path, but for a body over [`BODY_CAP`], which
+/// is masked whole and cut at once (rare, and its cut text could not be
+/// masked later).
+struct Kept {
+    id: u64,
+    seen: Seen,
+    bodies: [KeptBody; 2],
+}
+
+enum KeptBody {
+    /// As it came: at most [`BODY_CAP`] bytes.
+    Raw(Bytes),
+    /// Masked and cut already.
+    Text(String),
+}
+
+impl KeptBody {
+    fn new(body: &Bytes) -> Self {
+        if body.len() <= BODY_CAP {
+            return Self::Raw(body.clone());
+        }
+        let text = masked_body(body);
+        let mut end = BODY_CAP.min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        Self::Text(format!("{}… ({} bytes in all)", &text[..end], body.len()))
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Self::Raw(body) => masked_body(body),
+            Self::Text(text) => text.clone(),
+        }
+    }
+}
+
+impl Kept {
+    fn view(&self) -> LoggedRequest {
+        let seen = &self.seen;
+        LoggedRequest {
+            id: self.id,
             at: campaign_api::wire::Iso8601::from_millis(seen.at_ms),
             face: seen.face,
             workspace_id: seen.workspace.clone(),
             method: seen.method.to_string(),
-            path: seen.path.to_string(),
+            path: seen.path.clone(),
             status: seen.status,
             latency_micros: seen.latency_micros,
-            request_headers: masked_headers(seen.headers),
-            request_body: masked_body(seen.request_body),
-            response_body: masked_body(seen.response_body),
+            request_headers: masked_headers(&seen.headers),
+            request_body: self.bodies[0].text(),
+            response_body: self.bodies[1].text(),
+        }
+    }
+}
+
+impl RequestLog {
+    /// Records one request.
+    pub fn record(&self, mut seen: Seen) {
+        let bodies = [
+            KeptBody::new(&std::mem::take(&mut seen.request_body)),
+            KeptBody::new(&std::mem::take(&mut seen.response_body)),
+        ];
+        let kept = Kept {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
+            seen,
+            bodies,
         };
         let mut rings = self.lock();
-        let ring = match seen.workspace {
-            Some(workspace) => rings.workspaces.entry(workspace).or_default(),
-            None => rings.faces.entry(seen.face).or_default(),
+        let ring = match &kept.seen.workspace {
+            Some(workspace) => match rings.workspaces.get_mut(workspace) {
+                Some(ring) => ring,
+                None => rings.workspaces.entry(workspace.clone()).or_default(),
+            },
+            None => rings.faces.entry(kept.seen.face).or_default(),
         };
         if ring.len() == RING {
             ring.pop_front();
         }
-        ring.push_back(entry);
+        ring.push_back(kept);
     }
 
-    /// A ring's requests that pass `query`, newest first.
+    /// A ring's requests that pass `query`, newest first, masked.
     pub fn list(&self, ring: Ring<'_>, query: &RequestLogQuery) -> Vec<LoggedRequest> {
         let rings = self.lock();
         let entries = match ring {
@@ -120,12 +178,17 @@ impl RequestLog {
                 query
                     .method
                     .as_deref()
-                    .is_none_or(|m| e.method.eq_ignore_ascii_case(m))
+                    .is_none_or(|m| e.seen.method.as_str().eq_ignore_ascii_case(m))
             })
-            .filter(|e| query.status.is_none_or(|s| e.status == s))
-            .filter(|e| query.path.as_deref().is_none_or(|p| e.path.contains(p)))
+            .filter(|e| query.status.is_none_or(|s| e.seen.status == s))
+            .filter(|e| {
+                query
+                    .path
+                    .as_deref()
+                    .is_none_or(|p| e.seen.path.contains(p))
+            })
             .take(limit)
-            .cloned()
+            .map(Kept::view)
             .collect()
     }
 
@@ -199,40 +262,32 @@ fn mask_json(value: &mut serde_json::Value) {
     }
 }
 
-/// A body as text, secrets masked, at most [`BODY_CAP`] bytes.
+/// A body as text, secrets masked.
 fn masked_body(body: &[u8]) -> String {
-    let text = match serde_json::from_slice::<serde_json::Value>(body) {
+    match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(mut value) if value.is_object() || value.is_array() => {
             mask_json(&mut value);
             value.to_string()
         }
         _ => String::from_utf8_lossy(body).into_owned(),
-    };
-    if text.len() <= BODY_CAP {
-        return text;
     }
-    let mut end = BODY_CAP;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… ({} bytes in all)", &text[..end], text.len())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn seen<'a>(workspace: Option<&str>, path: &'a str, headers: &'a HeaderMap) -> Seen<'a> {
+    fn seen(workspace: Option<&str>, path: &str, headers: &HeaderMap) -> Seen {
         Seen {
             face: Dialect::Alta,
             workspace: workspace.map(str::to_string),
             at_ms: 0,
-            method: "POST",
-            path,
-            headers,
-            request_body: br#"{"apiKey": "sk_live_secret_value", "name": "x"}"#,
+            method: http::Method::POST,
+            path: path.to_string(),
+            headers: headers.clone(),
+            request_body: Bytes::from_static(br#"{"apiKey": "sk_live_secret_value", "name": "x"}"#),
             status: 200,
-            response_body: b"{}",
+            response_body: Bytes::from_static(b"{}"),
             latency_micros: 10,
         }
     }
@@ -293,10 +348,17 @@ mod tests {
     }
 
     #[test]
-    fn a_long_body_is_cut_at_a_character_boundary() {
-        let body = "é".repeat(BODY_CAP);
-        let kept = masked_body(body.as_bytes());
-        assert!(kept.ends_with(&format!("… ({} bytes in all)", body.len())));
+    fn a_long_body_is_masked_then_cut_at_a_character_boundary() {
+        let body = Bytes::from(format!(
+            r#"{{"apiToken": "tok_secret_value", "pad": "{}"}}"#,
+            "é".repeat(BODY_CAP)
+        ));
+        let kept = KeptBody::new(&body).text();
+        assert!(
+            kept.ends_with(&format!("é… ({} bytes in all)", body.len())),
+            "{kept}"
+        );
+        assert!(kept.contains(r#""apiToken":"tok_…""#) && !kept.contains("secret_value"));
         assert!(kept.len() < BODY_CAP + 40);
     }
 }

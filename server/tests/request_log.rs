@@ -114,7 +114,10 @@ async fn requests_are_logged_per_workspace_and_per_face() {
     }
 
     // Clearing one log leaves the other.
-    let cleared = http.call("DELETE", &workspace, &[], None).await.unwrap();
+    let cleared = http
+        .call("POST", &format!("{workspace}/clear"), &[], None)
+        .await
+        .unwrap();
     assert_eq!(cleared.status, 204);
     assert!(log(http, &workspace).await.is_empty());
     assert_eq!(
@@ -125,8 +128,8 @@ async fn requests_are_logged_per_workspace_and_per_face() {
     );
     let cleared = http
         .call(
-            "DELETE",
-            &format!("{sandbox}/faces/alta/requests"),
+            "POST",
+            &format!("{sandbox}/faces/alta/requests/clear"),
             &[],
             None,
         )

@@ -2,7 +2,8 @@
 //! failure: formatting, clippy, the OpenAPI documents, the whole test suite,
 //! the conformance run (report and schemathesis), and the ecosystem's
 //! contract tools on the documents (Redocly, Prism, a generated Python
-//! client, Specmatic), and a two-minute fault soak.
+//! client, Specmatic), the inspector in headless Chromium, and a two-minute
+//! fault soak.
 
 use std::process::{Command, ExitCode};
 
@@ -26,6 +27,7 @@ const STEPS: &[(&str, &[&str])] = &[
     ("tests", &["test", "--workspace"]),
     ("conformance", &["xtask", "conformance"]),
     ("contract tools", &["xtask", "contract"]),
+    ("browser", &["xtask", "browser"]),
     ("fault soak", &["xtask", "soak", "--minutes", "2"]),
 ];
 

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod browser;
 mod ci;
 mod conformance;
 mod contract;
@@ -45,6 +46,9 @@ enum Task {
     Contract(contract::Args),
     /// Install the pinned tools (npm, PyPI) into target/tools and list them.
     Tools,
+    /// Drive the inspector (/ui) and the reference pages (/docs) in headless
+    /// Chromium; screenshots in target/browser.
+    Browser,
     /// Run the benchmarks: engine (cargo bench) and HTTP throughput (wrk).
     Bench(bench::Args),
     /// A bounded fault soak: clients on every face, the clock advancing, a
@@ -52,8 +56,8 @@ enum Task {
     /// every invariant at the end and writes target/reliability/soak.md.
     Soak(soak::Args),
     /// Run everything CI runs: fmt --check, clippy -D warnings, openapi
-    /// check, the whole test suite, conformance, the contract tools and a
-    /// two-minute fault soak.
+    /// check, the whole test suite, conformance, the contract tools, the
+    /// browser test and a two-minute fault soak.
     Ci,
 }
 
@@ -78,6 +82,7 @@ fn main() -> anyhow::Result<ExitCode> {
         Task::Bench(args) => bench::run(args),
         Task::Contract(args) => contract::run(args),
         Task::Tools => tools::run(),
+        Task::Browser => browser::run(),
         Task::Soak(args) => soak::run(args),
         Task::Ci => ci::run(),
     }

@@ -20,6 +20,8 @@ pub const NPM_TOOLS: &[&str] = &[
     "specmatic@2.55.1",
     // The HTTP bench's stateful peer: its package carries the standalone jar.
     "wiremock@3.13.2",
+    // Drives Debian's Chromium in the browser test (it downloads no browser).
+    "playwright-core@1.65.1",
 ];
 
 /// PyPI packages, pinned (requests runs the vendors' Python samples).
@@ -142,7 +144,7 @@ impl Tools {
 
 /// Makes sure `program` runs; as root with apt-get, installs the Debian
 /// package that has it.
-fn require(program: &str, debian_package: &str) -> anyhow::Result<()> {
+pub fn require(program: &str, debian_package: &str) -> anyhow::Result<()> {
     let runs = |p: &str| {
         Command::new(p)
             .arg(if p == "java" { "-version" } else { "--version" })
@@ -168,7 +170,7 @@ fn require(program: &str, debian_package: &str) -> anyhow::Result<()> {
         }
     }
     bail!(
-        "`{program}` is needed by the document checks and is not installed: install it (Debian: apt-get install {debian_package}) and run again"
+        "`{program}` is needed by the project's checks and is not installed: install it (Debian: apt-get install {debian_package}) and run again"
     )
 }
 

@@ -278,6 +278,17 @@ pub trait SandboxApi {
         rqctx: RequestContext<Self::Context>,
     ) -> Result<HttpResponseOk<Listing<FaultView>>, HttpError>;
 
+    /// List a workspace's campaigns
+    ///
+    /// The workspace's campaigns in creation order, each with its status
+    /// and send counters (at most `limit`, default 100).
+    #[endpoint { method = GET, path = "/workspaces/{workspaceId}/campaigns", tags = ["Campaigns"], operation_id = "listWorkspaceCampaigns" }]
+    async fn list_workspace_campaigns(
+        rqctx: RequestContext<Self::Context>,
+        path: dropshot::Path<WorkspacePath>,
+        query: dropshot::Query<CampaignListQuery>,
+    ) -> Result<HttpResponseOk<Listing<CampaignView>>, HttpError>;
+
     /// Read a workspace's request log
     ///
     /// The requests the workspace's keys made to its face, newest first:
@@ -294,12 +305,12 @@ pub trait SandboxApi {
     /// Clear a workspace's request log
     ///
     /// Forgets every request logged for the workspace; new ones are logged
-    /// as before.
-    #[endpoint { method = DELETE, path = "/workspaces/{workspaceId}/requests", tags = ["Requests"], operation_id = "clearRequests" }]
+    /// as before (the log itself stays: reading it gives an empty list).
+    #[endpoint { method = POST, path = "/workspaces/{workspaceId}/requests/clear", tags = ["Requests"], operation_id = "clearRequests" }]
     async fn clear_requests(
         rqctx: RequestContext<Self::Context>,
         path: dropshot::Path<WorkspacePath>,
-    ) -> Result<dropshot::HttpResponseDeleted, HttpError>;
+    ) -> Result<HttpResponseUpdatedNoContent, HttpError>;
 
     /// Read a face's log of requests that reached no workspace
     ///
@@ -316,9 +327,9 @@ pub trait SandboxApi {
     /// Clear a face's log of requests that reached no workspace
     ///
     /// Forgets every request the face logged without a workspace.
-    #[endpoint { method = DELETE, path = "/faces/{face}/requests", tags = ["Requests"], operation_id = "clearFaceRequests" }]
+    #[endpoint { method = POST, path = "/faces/{face}/requests/clear", tags = ["Requests"], operation_id = "clearFaceRequests" }]
     async fn clear_face_requests(
         rqctx: RequestContext<Self::Context>,
         path: dropshot::Path<FacePath>,
-    ) -> Result<dropshot::HttpResponseDeleted, HttpError>;
+    ) -> Result<HttpResponseUpdatedNoContent, HttpError>;
 }

@@ -70,3 +70,13 @@ pub struct FacePath {
     /// The face: alta, voicegenie, leadterra, leadlex or woodpecker.
     pub face: Dialect,
 }
+
+/// How many of a workspace's campaigns to list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CampaignListQuery {
+    /// At most this many (default 100).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 1000))]
+    pub limit: Option<u32>,
+}

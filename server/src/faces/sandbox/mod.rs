@@ -7,13 +7,13 @@ use campaign_api::sandbox::{
     ProspectView, RateLimits, SandboxApi, SendQuery, SendView, SinkAnswer, SinkPath, SinkRequest,
     WebhookSubscribe, WebhookView, Workspace, WorkspaceCreate, WorkspacePath, World,
 };
-use campaign_api::sandbox::{FacePath, LoggedRequest, RequestLogQuery};
+use campaign_api::sandbox::{CampaignListQuery, FacePath, LoggedRequest, RequestLogQuery};
 
 use crate::requestlog::Ring;
 use campaign_api::wire::{EmptyReply, Iso8601, JsonInput, Reply};
 use dropshot::{
-    HttpError, HttpResponseCreated, HttpResponseDeleted, HttpResponseOk,
-    HttpResponseUpdatedNoContent, Path, Query, RequestContext, UntypedBody,
+    HttpError, HttpResponseCreated, HttpResponseOk, HttpResponseUpdatedNoContent, Path, Query,
+    RequestContext, UntypedBody,
 };
 use serde::de::DeserializeOwned;
 
@@ -447,6 +447,32 @@ impl SandboxApi for SandboxApiImpl {
         }))
     }
 
+    async fn list_workspace_campaigns(
+        rqctx: RequestContext<FaceContext>,
+        path: Path<WorkspacePath>,
+        query: Query<CampaignListQuery>,
+    ) -> Result<HttpResponseOk<Listing<CampaignView>>, HttpError> {
+        let limit = query.into_inner().limit.unwrap_or(100);
+        if !(1..=1000).contains(&limit) {
+            return Err(HttpError::for_bad_request(
+                None,
+                "limit must be 1 to 1000".into(),
+            ));
+        }
+        let id = path.into_inner().workspace_id;
+        engine(&rqctx).workspace(&id).map_err(http_error)?;
+        let page = engine(&rqctx)
+            .list_campaigns(&id, campaign_engine::PageFrom::Start, limit)
+            .map_err(http_error)?;
+        Ok(HttpResponseOk(Listing {
+            items: page
+                .items
+                .into_iter()
+                .map(|(_, c)| map::campaign(c))
+                .collect(),
+        }))
+    }
+
     async fn list_requests(
         rqctx: RequestContext<FaceContext>,
         path: Path<WorkspacePath>,
@@ -463,12 +489,12 @@ impl SandboxApi for SandboxApiImpl {
     async fn clear_requests(
         rqctx: RequestContext<FaceContext>,
         path: Path<WorkspacePath>,
-    ) -> Result<HttpResponseDeleted, HttpError> {
+    ) -> Result<HttpResponseUpdatedNoContent, HttpError> {
         let app = &rqctx.context().app;
         let id = path.into_inner().workspace_id;
         app.engine.workspace(&id).map_err(http_error)?;
         app.requests.clear(Ring::Workspace(&id));
-        Ok(HttpResponseDeleted())
+        Ok(HttpResponseUpdatedNoContent())
     }
 
     async fn list_face_requests(
@@ -484,9 +510,9 @@ impl SandboxApi for SandboxApiImpl {
     async fn clear_face_requests(
         rqctx: RequestContext<FaceContext>,
         path: Path<FacePath>,
-    ) -> Result<HttpResponseDeleted, HttpError> {
+    ) -> Result<HttpResponseUpdatedNoContent, HttpError> {
         let ring = Ring::Face(path.into_inner().face);
         rqctx.context().app.requests.clear(ring);
-        Ok(HttpResponseDeleted())
+        Ok(HttpResponseUpdatedNoContent())
     }
 }
