@@ -78,7 +78,10 @@ async function showClock() {
   const clock = await api("GET", "/clock");
   $("clock-now").textContent = short(clock.now);
   $("clock-mode").textContent = clock.mode;
-  $("advance").disabled = clock.mode !== "virtual";
+  // A virtual clock is advanced; the wall clock can be frozen and unfrozen.
+  $("advance-form").hidden = clock.mode !== "virtual";
+  $("freeze").hidden = clock.mode !== "real";
+  $("unfreeze").hidden = clock.mode !== "frozen";
 }
 
 async function showWorkspaces() {
@@ -308,6 +311,8 @@ $("advance-form").addEventListener("submit", (event) => {
   const seconds = Number($("advance-seconds").value);
   act(() => api("POST", "/clock/advance", { seconds }));
 });
+$("freeze").addEventListener("click", () => act(() => api("POST", "/clock/freeze")));
+$("unfreeze").addEventListener("click", () => act(() => api("POST", "/clock/unfreeze")));
 $("token-form").addEventListener("submit", (event) => {
   event.preventDefault();
   state.token = $("token").value;

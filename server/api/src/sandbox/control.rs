@@ -15,13 +15,15 @@ pub enum ClockMode {
     Real,
     /// Moves only when advanced through this API.
     Virtual,
+    /// The wall clock, stopped by `freezeClock` until `unfreezeClock`.
+    Frozen,
 }
 
 /// The sandbox clock.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClockView {
-    /// Real or virtual.
+    /// Real, frozen or virtual.
     pub mode: ClockMode,
     /// The current time.
     pub now: Iso8601,

@@ -195,6 +195,27 @@ pub trait SandboxApi {
         body: JsonInput<ClockAdvance>,
     ) -> Result<HttpResponseOk<ClockView>, HttpError>;
 
+    /// Freeze the clock
+    ///
+    /// Stops a real clock where it is: no send starts or completes, no
+    /// retry falls due, until `unfreezeClock`. A virtual clock stands still
+    /// between advances already and is left as it is. Freezing a frozen
+    /// clock changes nothing.
+    #[endpoint { method = POST, path = "/clock/freeze", tags = ["Clock"], operation_id = "freezeClock" }]
+    async fn freeze_clock(
+        rqctx: RequestContext<Self::Context>,
+    ) -> Result<HttpResponseOk<ClockView>, HttpError>;
+
+    /// Unfreeze the clock
+    ///
+    /// A frozen real clock follows the wall clock again (it has moved on
+    /// meanwhile, so what fell due while frozen runs at once). Any other
+    /// clock is left as it is.
+    #[endpoint { method = POST, path = "/clock/unfreeze", tags = ["Clock"], operation_id = "unfreezeClock" }]
+    async fn unfreeze_clock(
+        rqctx: RequestContext<Self::Context>,
+    ) -> Result<HttpResponseOk<ClockView>, HttpError>;
+
     /// Subscribe a webhook
     ///
     /// Subscribes a URL to a workspace's events, in the workspace's vendor

@@ -43,7 +43,7 @@ same_variants!(
     delivery_state,
     [Pending, Sending, Delivered, Failed]
 );
-same_variants!(ClockMode, clock_mode, [Real, Virtual]);
+same_variants!(ClockMode, clock_mode, [Real, Virtual, Frozen]);
 
 fn at(time: Option<domain::Time>) -> Option<Iso8601> {
     time.map(Iso8601)

@@ -316,6 +316,22 @@ impl SandboxApi for SandboxApiImpl {
         Ok(HttpResponseOk(clock_view(cx)))
     }
 
+    async fn freeze_clock(
+        rqctx: RequestContext<FaceContext>,
+    ) -> Result<HttpResponseOk<ClockView>, HttpError> {
+        let cx = rqctx.context();
+        cx.app.engine.clock().freeze();
+        Ok(HttpResponseOk(clock_view(cx)))
+    }
+
+    async fn unfreeze_clock(
+        rqctx: RequestContext<FaceContext>,
+    ) -> Result<HttpResponseOk<ClockView>, HttpError> {
+        let cx = rqctx.context();
+        cx.app.engine.clock().unfreeze();
+        Ok(HttpResponseOk(clock_view(cx)))
+    }
+
     async fn create_webhook(
         rqctx: RequestContext<FaceContext>,
         path: Path<WorkspacePath>,
