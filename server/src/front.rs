@@ -389,7 +389,7 @@ impl Front {
             .uri()
             .path_and_query()
             .map_or_else(|| request.uri().path().to_string(), |p| p.to_string());
-        let headers = request.headers().clone();
+        let headers = crate::requestlog::header_lines(request.headers());
         let mut captured = Captured::default();
         let answer = self.handle(upstream, request, &mut captured).await;
         let (parts, body) = answer.into_parts();

@@ -66,8 +66,8 @@ pub struct Seen {
     pub method: http::Method,
     /// Path and query.
     pub path: String,
-    /// Request headers.
-    pub headers: HeaderMap,
+    /// Request headers, as [`header_lines`] keeps them.
+    pub headers: String,
     /// Request body.
     pub request_body: Bytes,
     /// Answer status.
@@ -99,7 +99,9 @@ enum KeptBody {
 impl KeptBody {
     fn new(body: &Bytes) -> Self {
         if body.len() <= BODY_CAP {
-            return Self::Raw(body.clone());
+            // A copy: a slice would hold the connection's read buffer,
+            // which hyper would then have to allocate anew.
+            return Self::Raw(Bytes::copy_from_slice(body));
         }
         let text = masked_body(body);
         let mut end = BODY_CAP.min(text.len());
@@ -222,17 +224,31 @@ fn mask(secret: &str) -> String {
     format!("{scheme}{shown}…")
 }
 
-fn masked_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
-    headers
-        .iter()
+/// Request headers as the log keeps them: a `name: value` line each, in
+/// one allocation (not a copy of the map, whose values would hold the
+/// connection's read buffer). Header values have no line breaks.
+pub fn header_lines(headers: &HeaderMap) -> String {
+    let mut lines = String::with_capacity(headers.len() * 40);
+    for (name, value) in headers {
+        lines.push_str(name.as_str());
+        lines.push_str(": ");
+        lines.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        lines.push('\n');
+    }
+    lines
+}
+
+fn masked_headers(lines: &str) -> BTreeMap<String, String> {
+    lines
+        .lines()
+        .filter_map(|line| line.split_once(": "))
         .map(|(name, value)| {
-            let text = String::from_utf8_lossy(value.as_bytes());
-            let shown = if SECRET_HEADERS.contains(&name.as_str()) {
-                mask(&text)
+            let shown = if SECRET_HEADERS.contains(&name) {
+                mask(value)
             } else {
-                text.into_owned()
+                value.to_string()
             };
-            (name.as_str().to_string(), shown)
+            (name.to_string(), shown)
         })
         .collect()
 }
@@ -284,7 +300,7 @@ mod tests {
             at_ms: 0,
             method: http::Method::POST,
             path: path.to_string(),
-            headers: headers.clone(),
+            headers: header_lines(headers),
             request_body: Bytes::from_static(br#"{"apiKey": "sk_live_secret_value", "name": "x"}"#),
             status: 200,
             response_body: Bytes::from_static(b"{}"),
