@@ -59,7 +59,7 @@ impl fmt::Display for WorldError {
 impl std::error::Error for WorldError {}
 
 /// Whether a file name means JSON (else YAML).
-pub fn is_json(name: &str) -> bool {
+fn is_json(name: &str) -> bool {
     name.to_ascii_lowercase().ends_with(".json")
 }
 

@@ -49,24 +49,24 @@ fn at(time: Option<domain::Time>) -> Option<Iso8601> {
     time.map(Iso8601)
 }
 
-/// Leadlex's rate tiers and their stored text.
-const TIERS: [(wire::RateTier, &str); 3] = [
-    (wire::RateTier::Starter, "starter"),
-    (wire::RateTier::Pro, "pro"),
-    (wire::RateTier::Org, "org"),
-];
-
 /// The stored text of a Leadlex rate tier.
 pub fn tier_tag(tier: wire::RateTier) -> &'static str {
-    TIERS
-        .iter()
-        .find(|(t, _)| *t == tier)
-        .map_or("starter", |(_, tag)| tag)
+    match tier {
+        wire::RateTier::Starter => "starter",
+        wire::RateTier::Pro => "pro",
+        wire::RateTier::Org => "org",
+    }
 }
 
 /// The rate tier of a stored text.
 pub fn tier_from_tag(tag: &str) -> Option<wire::RateTier> {
-    TIERS.iter().find(|(_, t)| *t == tag).map(|(tier, _)| *tier)
+    [
+        wire::RateTier::Starter,
+        wire::RateTier::Pro,
+        wire::RateTier::Org,
+    ]
+    .into_iter()
+    .find(|tier| tier_tag(*tier) == tag)
 }
 
 /// A rate limit of 0 would refuse everything: each is at least 1.
