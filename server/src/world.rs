@@ -5,8 +5,9 @@
 //! with its file, line, column and field), then loaded into a scratch
 //! in-memory engine (so every rule the sandbox API applies is checked),
 //! and its keys are looked up in the real store; only then is anything
-//! written. A workspace that exists already is left as it is, as the demo
-//! world always did, so a restart on the same data keeps its state.
+//! written, in one group commit (a crash while loading keeps none of it).
+//! A workspace that exists already is left as it is, as the demo world
+//! always did, so a restart on the same data keeps its state.
 
 use std::fmt;
 use std::path::Path;
@@ -169,9 +170,20 @@ pub fn load(
             }
         }
     }
-    for (i, workspace) in world.workspaces.iter().enumerate().filter(|(_, w)| new(w)) {
-        create_workspace(engine, workspace, demo)
-            .map_err(|(field, e)| fail(format!("workspaces[{i}]{field}"), e))?;
+    // One group commit: a crash while loading leaves none of the world.
+    let (created, committed) = engine.hold(|| {
+        for (i, workspace) in world.workspaces.iter().enumerate().filter(|(_, w)| new(w)) {
+            create_workspace(engine, workspace, demo)
+                .map_err(|(field, e)| fail(format!("workspaces[{i}]{field}"), e))?;
+        }
+        Ok(())
+    });
+    created?;
+    if !committed {
+        return Err(fail(
+            "(the store)".into(),
+            "the world could not be committed; nothing of it was kept".into(),
+        ));
     }
     for fault in &world.faults {
         faults.arm(fault);
