@@ -6,11 +6,11 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use campaign_test_utils::TestServer;
 use campaign_test_utils::http::blocking;
 use common::documents::{Operation, document, operations};
+use common::refused_to_serve;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "admin-token-for-tests-0123";
@@ -19,24 +19,11 @@ fn campaignd() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_campaignd"))
 }
 
-/// Runs `campaignd serve` with `args` to its exit (it must refuse to start)
-/// and returns its stderr.
-fn refused(args: &[&str]) -> String {
-    let output = Command::new(campaignd())
-        .arg("serve")
-        .args(args)
-        .env_remove("CAMPAIGND_ADMIN_TOKEN")
-        .output()
-        .unwrap();
-    assert!(!output.status.success(), "campaignd serve {args:?} started");
-    String::from_utf8(output.stderr).unwrap()
-}
-
 #[test]
 fn a_non_loopback_bind_without_a_token_refuses_to_start_and_says_how_to_fix_it() {
     // It refuses before binding anything, so nothing listens beyond
     // loopback even for a moment.
-    let stderr = refused(&["--bind", "0.0.0.0", "--memory", "--port", "0"]);
+    let stderr = refused_to_serve(&["--bind", "0.0.0.0", "--memory", "--port", "0"]);
     for needed in [
         "refusing to listen on 0.0.0.0",
         "--admin-token",
@@ -49,7 +36,7 @@ fn a_non_loopback_bind_without_a_token_refuses_to_start_and_says_how_to_fix_it()
             "{needed:?} missing from:\n{stderr}"
         );
     }
-    let stderr = refused(&["--admin-token", "short", "--memory", "--port", "0"]);
+    let stderr = refused_to_serve(&["--admin-token", "short", "--memory", "--port", "0"]);
     assert!(stderr.contains("at least 16"), "{stderr}");
 }
 

@@ -3,6 +3,8 @@
 //! refused at start with file, line, field and what was expected, and a
 //! refused file loads nothing at all.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -33,17 +35,12 @@ fn world(server: &TestServer) -> Value {
     blocking::json("GET", &format!("{}/world", server.url("sandbox")), None).unwrap()
 }
 
-/// Runs `campaignd serve` with `args` to its exit (it must refuse to
-/// start) and returns its stderr.
+/// `campaignd serve --port 0 <args>`, which must refuse to start: its
+/// stderr.
 fn refused(args: &[&str]) -> String {
-    let output = Command::new(campaignd())
-        .args(["serve", "--port", "0"])
-        .args(args)
-        .env_remove("CAMPAIGND_WORLD")
-        .output()
-        .unwrap();
-    assert!(!output.status.success(), "campaignd started with {args:?}");
-    String::from_utf8(output.stderr).unwrap()
+    let mut all = vec!["--port", "0"];
+    all.extend(args);
+    common::refused_to_serve(&all)
 }
 
 #[test]

@@ -11,6 +11,21 @@ use campaign_test_utils::TestServer;
 pub use campaign_test_utils::http::Answer;
 use serde_json::Value;
 
+/// Runs `campaignd serve` with `args` to its exit, with none of its
+/// settings taken from the environment (admin token, world file): it must
+/// refuse to start. Returns its stderr.
+pub fn refused_to_serve(args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_campaignd"))
+        .arg("serve")
+        .args(args)
+        .env_remove("CAMPAIGND_ADMIN_TOKEN")
+        .env_remove("CAMPAIGND_WORLD")
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "campaignd serve {args:?} started");
+    String::from_utf8(output.stderr).unwrap()
+}
+
 /// A server with workspace `ws` speaking the dialect `name`, with one key.
 pub struct Face {
     pub server: TestServer,
