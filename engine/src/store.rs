@@ -253,6 +253,11 @@ pub fn open_with(location: Location<'_>, sync: SyncMode) -> anyhow::Result<Conne
     };
     conn.pragma_update(None, "foreign_keys", "ON")
         .context("enabling foreign keys")?;
+    // Up to 256 MiB of page cache (SQLite's default is 2 MiB), taken only
+    // as pages are used: dispatching a million sends in one transaction
+    // re-reads evicted pages otherwise (run to completion: 5.6 s -> 4.9 s).
+    conn.pragma_update(None, "cache_size", -262_144)
+        .context("sizing the page cache")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     migrate(&conn)?;

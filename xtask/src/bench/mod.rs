@@ -158,6 +158,9 @@ struct Round {
     noop: Measure,
     direct: Measure,
     writes: Vec<(&'static str, Measure)>,
+    /// Durable pause/resume on Alta alone, by four wrks at once (the
+    /// mixed workload's load generator).
+    split: Vec<Measure>,
     /// The mixed workload: the four faces' wrks, run at once.
     mixed: Vec<Measure>,
 }
@@ -263,35 +266,58 @@ fn http_bench(binary: &Path, scratch: &Path, args: &Args) -> anyhow::Result<Stri
                 .with_context(|| format!("measuring {label}"))?;
             writes.push((*label, measure));
         }
-        let mixed_faces = mixed::prepare(&targets[0].server, scratch, round)?;
         let share = Wrk {
             connections: (args.connections / 4).max(1),
             seconds: args.seconds,
         };
-        let mixed = std::thread::scope(|scope| {
-            let runs: Vec<_> = mixed_faces
-                .iter()
-                .map(|face| {
-                    let share = &share;
-                    scope.spawn(move || {
-                        share
-                            .run_tolerant(&face.base, Some(&face.script))
-                            .with_context(|| format!("the mixed workload on {}", face.name))
-                    })
-                })
-                .collect();
-            runs.into_iter()
-                .map(|run| run.join().expect("a wrk thread"))
-                .collect::<anyhow::Result<Vec<_>>>()
-        })?;
+        // Durable pause/resume again, with the mixed workload's load
+        // generator: four wrks at once, a quarter of the connections each.
+        let durable = &origins[0];
+        let split = at_once(
+            &share,
+            &[("alta", durable.1, durable.2.as_path()); 4],
+            Wrk::run,
+        )?;
+        let mixed_faces = mixed::prepare(&targets[0].server, scratch, round)?;
+        let runs: Vec<(&str, &str, &Path)> = mixed_faces
+            .iter()
+            .map(|face| (face.name, face.base.as_str(), face.script.as_path()))
+            .collect();
+        let mixed = at_once(&share, &runs, Wrk::run_tolerant)?;
         rounds.push(Round {
             noop,
             direct,
             writes,
+            split,
             mixed,
         });
     }
     Ok(table(&rounds, args, fsync))
+}
+
+/// Runs one wrk per `(name, origin, script)` at the same time, each with
+/// `share`'s connections, by `measure` ([`Wrk::run`] or
+/// [`Wrk::run_tolerant`]).
+fn at_once(
+    share: &Wrk,
+    runs: &[(&str, &str, &Path)],
+    measure: fn(&Wrk, &str, Option<&Path>) -> anyhow::Result<Measure>,
+) -> anyhow::Result<Vec<Measure>> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .iter()
+            .map(|&(name, origin, script)| {
+                scope.spawn(move || {
+                    measure(share, origin, Some(script))
+                        .with_context(|| format!("the load on {name}"))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|run| run.join().expect("a wrk thread"))
+            .collect()
+    })
 }
 
 /// The markdown section: the command, the machine, then one row per load.
@@ -341,16 +367,21 @@ fn table(rounds: &[Round], args: &Args, fsync: std::time::Duration) -> String {
             rounds.iter().map(|r| &r.writes[n].1).collect(),
         );
     }
-    let mixed: Vec<Measure> = rounds
-        .iter()
-        .map(|r| Measure {
-            rps: r.mixed.iter().map(|m| m.rps).sum(),
-            p50_ms: r.mixed.iter().map(|m| m.p50_ms).fold(0.0, f64::max),
-            p99_ms: r.mixed.iter().map(|m| m.p99_ms).fold(0.0, f64::max),
-            refused: r.mixed.iter().map(|m| m.refused).sum(),
-            requests: r.mixed.iter().map(|m| m.requests).sum(),
-        })
-        .collect();
+    let sum = |measures: &[Measure]| Measure {
+        rps: measures.iter().map(|m| m.rps).sum(),
+        p50_ms: measures.iter().map(|m| m.p50_ms).fold(0.0, f64::max),
+        p99_ms: measures.iter().map(|m| m.p99_ms).fold(0.0, f64::max),
+        refused: measures.iter().map(|m| m.refused).sum(),
+        requests: measures.iter().map(|m| m.requests).sum(),
+    };
+    let split: Vec<Measure> = rounds.iter().map(|r| sum(&r.split)).collect();
+    let mixed: Vec<Measure> = rounds.iter().map(|r| sum(&r.mixed)).collect();
+    row(
+        &mut out,
+        "pause/resume, durable, in the mixed workload's shape: four wrks on Alta at once, a \
+         quarter of the connections each (their sum)",
+        split.iter().collect(),
+    );
     row(
         &mut out,
         "mixed: reads, pauses, resumes and creates on Alta, Leadterra, Leadlex and \
@@ -366,7 +397,9 @@ fn table(rounds: &[Round], args: &Args, fsync: std::time::Duration) -> String {
         n.map(|n| rounds.iter().map(|r| r.writes[n].1.rps).sum::<f64>() / rounds.len() as f64)
             .unwrap_or(f64::NAN)
     };
-    let mixed_mean = mixed.iter().map(|m| m.rps).sum::<f64>() / mixed.len() as f64;
+    let mean_of =
+        |measures: &[Measure]| measures.iter().map(|m| m.rps).sum::<f64>() / measures.len() as f64;
+    let (mixed_mean, split_mean) = (mean_of(&mixed), mean_of(&split));
     out.push_str(&format!(
         "\nThe mixed workload's non-2xx answers: {} of {} (tolerated up to 0.1%: Leadlex and \
          VoiceGenie refuse pausing a paused campaign or starting a running one, so a request \
@@ -376,12 +409,14 @@ fn table(rounds: &[Round], args: &Args, fsync: std::time::Duration) -> String {
     ));
     out.push_str(&format!(
         "\nDurable pause/resume runs at **{:.1}×** WireMock's scenario throughput as shipped \
-         and **{:.1}×** WireMock's without its request journal, and **{:.1}×** Prism's; the \
+         and **{:.1}×** WireMock's without its request journal, and **{:.1}×** Prism's. The \
          mixed workload across four faces runs at **{:.0}%** of single-face durable \
-         pause/resume (means of the rounds).\n",
+         pause/resume driven the same way (four wrks of a quarter of the connections each), \
+         and at **{:.0}%** of it driven by one wrk (means of the rounds).\n",
         mean("durable") / mean(WIREMOCK_KEPT),
         mean("durable") / mean(WIREMOCK_OFF),
         mean("durable") / mean("Prism"),
+        100.0 * mixed_mean / split_mean,
         100.0 * mixed_mean / mean("durable")
     ));
     out.push_str(&format!(

@@ -333,16 +333,19 @@ impl LeadterraApi for LeadterraApiImpl {
         path: Path<IdPath>,
     ) -> LeadterraResult<CampaignStats> {
         serve(&rqctx, move |app, caller| {
-            let view = app
+            // One snapshot: the counts and the counters are of one moment.
+            let (view, bounced, replied) = app
                 .engine
-                .campaign(Some(&caller.workspace.id), &path.into_inner().id)
+                .snapshot(|read| {
+                    let view = read.campaign(Some(&caller.workspace.id), &path.into_inner().id)?;
+                    let count = |state| read.count_prospects(&view, state);
+                    let (bounced, replied) = (
+                        count(ProspectState::Bounced)?,
+                        count(ProspectState::Replied)?,
+                    );
+                    Ok((view, bounced, replied))
+                })
                 .map_err(engine_failure)?;
-            let prospects = app
-                .engine
-                .campaign_prospects(Some(&view.workspace_id), &view.id)
-                .map_err(engine_failure)?;
-            let count = |state| prospects.iter().filter(|p| p.status == state).count() as u64;
-            let (bounced, replied) = (count(ProspectState::Bounced), count(ProspectState::Replied));
             let counters = &view.counters;
             let rate = |n: u64| {
                 if counters.delivered == 0 {
