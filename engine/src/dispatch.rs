@@ -22,7 +22,7 @@ impl Engine {
     /// The send log, in queue order.
     pub fn list_sends(&self, query: &SendQuery) -> EngineResult<Vec<SendView>> {
         let limit = i64::from(query.limit.unwrap_or(1000).clamp(1, 10_000));
-        self.transact(|tx, _| {
+        self.read(|tx| {
             let after = query.after_id.unwrap_or(0);
             let campaign = query
                 .campaign_id

@@ -318,7 +318,7 @@ impl Engine {
 
     /// A workspace's webhooks, oldest first (secrets omitted).
     pub fn list_webhooks(&self, workspace_id: &str) -> EngineResult<Vec<WebhookRecord>> {
-        self.transact(|tx, _| {
+        self.read(|tx| {
             load_workspace(tx, workspace_id)?;
             let rows = tx
                 .prepare_cached(
@@ -419,7 +419,7 @@ impl Engine {
 
     /// Deliveries with their attempts, oldest first.
     pub fn list_deliveries(&self, query: &DeliveryQuery) -> EngineResult<Vec<DeliveryView>> {
-        self.transact(|tx, _| {
+        self.read(|tx| {
             let ids: Vec<String> = tx
                 .prepare_cached("SELECT id, webhook_id, event FROM deliveries ORDER BY seq")?
                 .query_map([], |r| {

@@ -44,12 +44,12 @@ impl Engine {
 
     /// One workspace.
     pub fn workspace(&self, id: &str) -> EngineResult<Workspace> {
-        self.transact(|tx, _| load_workspace(tx, id))
+        self.read(|tx| load_workspace(tx, id))
     }
 
     /// Every workspace, oldest first.
     pub fn list_workspaces(&self) -> EngineResult<Vec<Workspace>> {
-        self.transact(|tx, _| {
+        self.read(|tx| {
             let mut stmt = tx.prepare_cached(&format!("{WORKSPACE_SELECT} ORDER BY seq"))?;
             let rows = stmt.query_map([], workspace_from_row)?;
             Ok(rows.collect::<Result<_, _>>()?)

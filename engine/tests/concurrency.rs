@@ -184,16 +184,21 @@ fn a_held_batch_commits_every_command_at_once() {
     let (seen_inside, committed) = engine.hold(|| {
         engine.pause(WS, "camp_a", false).unwrap();
         // A read from another thread does not wait for the open batch: it
-        // answers at once, with the last committed state.
-        let (sent, answered) = std::sync::mpsc::channel();
-        let reader = Arc::clone(&engine);
-        std::thread::spawn(move || {
-            let _ = sent.send(reader.campaign(Some(WS), "camp_a").map(|c| c.status));
+        // answers at once, with the last committed state. So does every
+        // other read the sandbox API and the inspector make.
+        let read = at_once(&engine, "a campaign", |e| {
+            e.campaign(Some(WS), "camp_a").map(|c| c.status)
         });
-        let read = answered
-            .recv_timeout(std::time::Duration::from_secs(10))
-            .expect("a read during a held batch answers without waiting for it");
-        assert_eq!(read.unwrap(), EngineStatus::Active);
+        assert_eq!(read, EngineStatus::Active);
+        at_once(&engine, "a workspace", |e| e.workspace(WS).map(drop));
+        at_once(&engine, "the workspaces", |e| e.list_workspaces().map(drop));
+        at_once(&engine, "the webhooks", |e| e.list_webhooks(WS).map(drop));
+        at_once(&engine, "the deliveries", |e| {
+            e.list_deliveries(&DeliveryQuery::default()).map(drop)
+        });
+        at_once(&engine, "the sends", |e| {
+            e.list_sends(&SendQuery::default()).map(drop)
+        });
         let after_one = statuses();
         engine.pause(WS, "camp_b", false).unwrap();
         (after_one, statuses())
@@ -217,4 +222,22 @@ fn a_held_batch_commits_every_command_at_once() {
     // A hold that writes nothing reports success too.
     assert_eq!(engine.hold(|| 7), (7, true));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `read` on another thread and returns its answer, failing if it
+/// does not answer within 10 s (it would wait for a held batch forever).
+fn at_once<T: Send + 'static>(
+    engine: &Arc<Engine>,
+    what: &str,
+    read: impl FnOnce(&Engine) -> EngineResult<T> + Send + 'static,
+) -> T {
+    let (sent, answered) = std::sync::mpsc::channel();
+    let reader = Arc::clone(engine);
+    std::thread::spawn(move || {
+        let _ = sent.send(read(&reader));
+    });
+    answered
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap_or_else(|_| panic!("reading {what} during a held batch waited for it"))
+        .unwrap_or_else(|e| panic!("reading {what}: {e}"))
 }
