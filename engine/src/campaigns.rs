@@ -234,6 +234,35 @@ impl Engine {
         id: &str,
         pause_prospects: bool,
     ) -> EngineResult<Transition<CampaignView>> {
+        let (value, changed) = self.pause_answering(workspace_id, id, pause_prospects, true)?;
+        let value =
+            value.ok_or_else(|| EngineError::Internal("a pause lost its campaign".into()))?;
+        Ok(Transition::of(value, changed))
+    }
+
+    /// [`Engine::pause`] for a face whose answer shows nothing of the
+    /// campaign: it is not read back (unless a webhook event needs it).
+    /// True when it changed.
+    pub fn pause_without_view(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        pause_prospects: bool,
+    ) -> EngineResult<bool> {
+        Ok(self
+            .pause_answering(workspace_id, id, pause_prospects, false)?
+            .1)
+    }
+
+    /// Pauses; the campaign as it is after is read when `view` asks for
+    /// it or an event needs it.
+    fn pause_answering(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        pause_prospects: bool,
+        view: bool,
+    ) -> EngineResult<(Option<CampaignView>, bool)> {
         let id = &key(workspace_id, id);
         self.transact(|tx, now| {
             // Compare-and-set: one statement decides and applies the change.
@@ -252,11 +281,16 @@ impl Engine {
             if pause_prospects {
                 move_prospects(tx, id, ProspectState::Active, ProspectState::Paused, now)?;
             }
-            let value = load_campaign(tx, None, id)?;
-            if changed {
-                self.emit(tx, workspace_id, &DomainEvent::CampaignPaused(&value), now)?;
+            let event = changed && self.records_events();
+            let value = if view || event {
+                Some(load_campaign(tx, None, id)?)
+            } else {
+                None
+            };
+            if let (true, Some(value)) = (changed, &value) {
+                self.emit(tx, workspace_id, &DomainEvent::CampaignPaused(value), now)?;
             }
-            Ok(Transition::of(value, changed))
+            Ok((value, changed))
         })
     }
 

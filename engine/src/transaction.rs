@@ -248,10 +248,15 @@ impl Engine {
         event: &DomainEvent<'_>,
         now: i64,
     ) -> EngineResult<()> {
-        if self.has_webhooks.load(Ordering::SeqCst) {
+        if self.records_events() {
             outbox::record(tx, &*self.dialects, workspace_id, event, now)?;
         }
         Ok(())
+    }
+
+    /// Whether domain events are recorded (some webhook exists).
+    pub(crate) fn records_events(&self) -> bool {
+        self.has_webhooks.load(Ordering::SeqCst)
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {

@@ -37,6 +37,9 @@ use proptest::prelude::*;
 enum Op {
     Pause {
         prospects: bool,
+        /// Through `pause` (the campaign in the answer), else
+        /// `pause_without_view`.
+        view: bool,
     },
     Resume {
         prospects: bool,
@@ -61,7 +64,7 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        any::<bool>().prop_map(|prospects| Op::Pause { prospects }),
+        any::<(bool, bool)>().prop_map(|(prospects, view)| Op::Pause { prospects, view }),
         any::<bool>().prop_map(|prospects| Op::Resume { prospects }),
         (1u64..90).prop_map(|seconds| Op::Advance { seconds }),
         (1u64..90).prop_map(|seconds| Op::Advance { seconds }),
@@ -256,7 +259,20 @@ proptest! {
         for op in &ops {
             let now = engine.clock().now_ms();
             match *op {
-                Op::Pause { prospects } => {
+                Op::Pause { prospects, view: false } => {
+                    let before = engine.campaign(None, CAMPAIGN).unwrap();
+                    let changed = match engine.pause_without_view(WS, CAMPAIGN, prospects) {
+                        Ok(changed) => changed,
+                        Err(_) => {
+                            prop_assert_eq!(before.status, EngineStatus::Completed);
+                            continue;
+                        }
+                    };
+                    prop_assert_eq!(changed, before.status == EngineStatus::Active);
+                    prop_assert_eq!(engine.campaign(None, CAMPAIGN).unwrap().status, EngineStatus::Paused);
+                    model.pause(now, prospects);
+                }
+                Op::Pause { prospects, view: true } => {
                     let before = engine.campaign(None, CAMPAIGN).unwrap();
                     let in_flight_before = sends(&engine).iter().filter(|s| s.state == SendState::InFlight).count() as u64;
                     let outcome = match engine.pause(WS, CAMPAIGN, prospects) {

@@ -315,7 +315,7 @@ impl AltaApi for AltaApiImpl {
         on_campaign(&rqctx, path, |app, workspace, id| {
             let prospects = optional_body(body)?.pause_prospects.unwrap_or(false);
             app.engine
-                .pause(workspace, id, prospects)
+                .pause_without_view(workspace, id, prospects)
                 .map(drop)
                 .map_err(|e| Failure::engine(e, "Campaign is not active"))
         })

@@ -272,7 +272,8 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
         path: Path<CampaignPath>,
         _body: JsonInput<Value, true>,
     ) -> WoodpeckerEmpty {
-        let pause = |app: &App, ws: &str, id: &str| app.engine.pause(ws, id, false).map(drop);
+        let pause =
+            |app: &App, ws: &str, id: &str| app.engine.pause_without_view(ws, id, false).map(drop);
         bodiless(&rqctx, path, pause, NOT_RUNNING, "pause campaign").await
     }
 
