@@ -136,9 +136,23 @@ impl Engine {
         })
     }
 
+    /// The record of `key` if the key cache holds it: never waits for the
+    /// engine lock, so an async task may call it (on `None`,
+    /// [`Engine::find_key`] looks in the store, and may wait).
+    pub fn cached_key(&self, key: &str) -> Option<KeyRecord> {
+        self.keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    /// The record of `key` (its workspace, scopes, expiry), from the cache
+    /// or, on a miss, from the store under the engine lock (so it may wait
+    /// for the writer's batch: async callers run it on the blocking pool).
     pub fn find_key(&self, key: &str) -> EngineResult<Option<KeyRecord>> {
-        if let Some(record) = self.keys.read().unwrap_or_else(|p| p.into_inner()).get(key) {
-            return Ok(Some(record.clone()));
+        if let Some(record) = self.cached_key(key) {
+            return Ok(Some(record));
         }
         let state = self.lock();
         let found = state

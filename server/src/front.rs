@@ -54,8 +54,9 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// A face's answers to what the front layer refuses.
 pub trait Gate: Send + Sync {
     /// Whether the caller's key opens this face, and which workspace it
-    /// selects.
-    fn admit(&self, cx: &FaceContext, headers: &HeaderMap) -> Admission;
+    /// selects (a future: a key not in the cache is looked up off the
+    /// async workers).
+    fn admit<'a>(&'a self, cx: &'a FaceContext, headers: &'a HeaderMap) -> Admitting<'a>;
     /// The face's answer to a request refused with `status` for `message`.
     fn reject(&self, status: StatusCode, message: String, now_ms: i64) -> Response<Body>;
     /// Whether an answer in dropshot's own error shape must be re-answered
@@ -65,6 +66,10 @@ pub trait Gate: Send + Sync {
         true
     }
 }
+
+/// A gate's verdict to come.
+pub type Admitting<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Admission> + Send + 'a>>;
 
 /// A gate's verdict on a caller.
 pub enum Admission {
@@ -79,16 +84,18 @@ pub enum Admission {
 struct VendorGate<F>(std::marker::PhantomData<fn() -> F>);
 
 impl<F: FaceRules> Gate for VendorGate<F> {
-    fn admit(&self, cx: &FaceContext, headers: &HeaderMap) -> Admission {
-        match find_key(cx, F::credential(headers)) {
-            Ok(record) => Admission::Admitted(Some(record.workspace.id)),
-            Err(refusal) => {
-                let now = cx.app.engine.clock().now_ms();
-                Admission::Refused(
-                    F::failure_reply::<(), ()>(&F::refused(refusal), now).into_response(),
-                )
+    fn admit<'a>(&'a self, cx: &'a FaceContext, headers: &'a HeaderMap) -> Admitting<'a> {
+        Box::pin(async move {
+            match find_key(cx, F::credential(headers)).await {
+                Ok(record) => Admission::Admitted(Some(record.workspace.id)),
+                Err(refusal) => {
+                    let now = cx.app.engine.clock().now_ms();
+                    Admission::Refused(
+                        F::failure_reply::<(), ()>(&F::refused(refusal), now).into_response(),
+                    )
+                }
             }
-        }
+        })
     }
 
     fn reject(&self, status: StatusCode, message: String, now_ms: i64) -> Response<Body> {
@@ -108,10 +115,24 @@ pub fn vendor<F: FaceRules + 'static>() -> Arc<dyn Gate> {
 struct SandboxGate;
 
 impl Gate for SandboxGate {
+    fn admit<'a>(&'a self, cx: &'a FaceContext, headers: &'a HeaderMap) -> Admitting<'a> {
+        Box::pin(std::future::ready(self.verdict(cx, headers)))
+    }
+
+    fn reject(&self, status: StatusCode, message: String, _now_ms: i64) -> Response<Body> {
+        http_error(status, message).into_response(&uuid::Uuid::new_v4().to_string())
+    }
+
+    fn translates(&self) -> bool {
+        false
+    }
+}
+
+impl SandboxGate {
     /// Without an admin token, nothing; with one, every operation needs
     /// `Authorization: Bearer <token>` (a `401` with `WWW-Authenticate`
     /// otherwise). `/healthz` and `/openapi.json` stay open.
-    fn admit(&self, cx: &FaceContext, headers: &HeaderMap) -> Admission {
+    fn verdict(&self, cx: &FaceContext, headers: &HeaderMap) -> Admission {
         let Some(token) = cx.app.admin_token.as_ref() else {
             return Admission::Admitted(None);
         };
@@ -133,14 +154,6 @@ impl Gate for SandboxGate {
             HeaderValue::from_static("Bearer realm=\"campaignd sandbox\""),
         );
         Admission::Refused(answer)
-    }
-
-    fn reject(&self, status: StatusCode, message: String, _now_ms: i64) -> Response<Body> {
-        http_error(status, message).into_response(&uuid::Uuid::new_v4().to_string())
-    }
-
-    fn translates(&self) -> bool {
-        false
     }
 }
 
@@ -445,7 +458,7 @@ impl Front {
                 return answer;
             }
             Lookup::Operation { secured: true } => {
-                match self.gate.admit(&self.context, &parts.headers) {
+                match self.gate.admit(&self.context, &parts.headers).await {
                     Admission::Admitted(workspace) => captured.workspace = workspace,
                     Admission::Refused(refused) => return refused,
                 }

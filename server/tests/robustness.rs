@@ -331,3 +331,89 @@ async fn integers_beyond_the_documented_maximum_are_refused() {
         .await;
     assert_eq!(listed.status, 200, "{:?}", listed.body);
 }
+
+/// A key the cache does not hold is looked up off the async workers: while
+/// the engine is busy with a long command (here a clock advance through
+/// 150,000 sends), requests with unknown keys wait for it on the blocking
+/// pool and the server goes on answering everything else. (Looked up on
+/// the workers, four such requests took both of this runtime's workers
+/// until the command ended.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_keys_do_not_stall_the_server_while_the_engine_is_busy() {
+    use campaign_engine::{
+        CampaignSeed, Channel, EngineStatus, ProspectSeed, StepSeed, WorkspaceCreate,
+    };
+    let running = campaignd::app::start_in_memory(false).await.unwrap();
+    let ports = running.ports(false);
+    let app = std::sync::Arc::clone(&running.app);
+    tokio::task::spawn_blocking(move || {
+        app.engine
+            .create_workspace(&WorkspaceCreate {
+                id: Some("busy".into()),
+                dialect: "alta".into(),
+                name: None,
+                requires_approval: false,
+            })
+            .unwrap();
+        let seed = CampaignSeed {
+            id: Some("00000000-0000-4000-8000-000000000001".into()),
+            status: Some(EngineStatus::Active),
+            steps: vec![StepSeed {
+                channel: Channel::Email,
+                delay_seconds: 0,
+                subject: None,
+                body: None,
+            }],
+            prospects: (0..150_000)
+                .map(|n| ProspectSeed {
+                    email: Some(format!("p{n}@busy.example")),
+                    ..ProspectSeed::default()
+                })
+                .collect(),
+            ..CampaignSeed::named("busy".into())
+        };
+        app.engine.create_campaign("busy", &seed).unwrap();
+    })
+    .await
+    .unwrap();
+    let app = std::sync::Arc::clone(&running.app);
+    let (started, busy_now) = std::sync::mpsc::channel();
+    let busy = std::thread::spawn(move || {
+        started.send(()).unwrap();
+        app.engine.advance_clock(3_600_000).unwrap();
+        std::time::Instant::now()
+    });
+    busy_now.recv().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let http = reqwest::Client::new();
+    let campaigns = format!("{}/campaigns", ports.api("alta").base_url);
+    let unknown: Vec<_> = (0..4)
+        .map(|n| {
+            let request = http
+                .get(&campaigns)
+                .bearer_auth(format!("nobody_{n}"))
+                .send();
+            tokio::spawn(request)
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let health = http
+        .get(format!("{}/healthz", ports.api("alta").origin))
+        .send()
+        .await
+        .unwrap();
+    let answered = std::time::Instant::now();
+    assert_eq!(health.status(), 200);
+    let done = tokio::task::spawn_blocking(move || busy.join().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        answered < done,
+        "the no-op was answered {:?} after the engine's command ended: the unknown keys held \
+         the async workers",
+        answered - done
+    );
+    for request in unknown {
+        assert_eq!(request.await.unwrap().unwrap().status(), 401);
+    }
+}

@@ -77,14 +77,23 @@ pub enum KeyRefusal {
 }
 
 /// Finds the key's record for this face.
-pub fn find_key(cx: &FaceContext, key: Option<&str>) -> Result<KeyRecord, KeyRefusal> {
+pub async fn find_key(cx: &FaceContext, key: Option<&str>) -> Result<KeyRecord, KeyRefusal> {
     let key = key.ok_or(KeyRefusal::Missing)?;
-    let record = cx
-        .app
-        .engine
-        .find_key(key)
-        .map_err(|_| KeyRefusal::Invalid)?
-        .ok_or(KeyRefusal::Invalid)?;
+    let record = match cx.app.engine.cached_key(key) {
+        Some(record) => record,
+        // A key the cache does not hold is looked up in the store, under
+        // the engine lock: on the blocking pool, so no async worker waits
+        // for the writer's batch (a flood of unknown keys included).
+        None => {
+            let app = std::sync::Arc::clone(&cx.app);
+            let key = key.to_string();
+            tokio::task::spawn_blocking(move || app.engine.find_key(&key))
+                .await
+                .map_err(|_| KeyRefusal::Invalid)?
+                .map_err(|_| KeyRefusal::Invalid)?
+                .ok_or(KeyRefusal::Invalid)?
+        }
+    };
     if cx.dialect.map(|d| d.tag()) != Some(record.workspace.dialect.as_str())
         || (record.demo && !cx.app.demo)
     {
@@ -156,7 +165,7 @@ pub async fn serve<F: FaceRules, U: Send + 'static, T>(
         return F::failure_reply(&F::internal(&rqctx.endpoint.operation_id), now);
     }
     let headers = rqctx.request.headers();
-    let caller = match find_key(cx, F::credential(headers)) {
+    let caller = match find_key(cx, F::credential(headers)).await {
         Ok(caller) => caller,
         Err(refusal) => return F::failure_reply(&F::refused(refusal), now),
     };

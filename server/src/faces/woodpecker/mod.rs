@@ -169,7 +169,7 @@ async fn serve<T: Send + 'static>(
         .to_string();
     // Only known keys get a queue (unknown ones are refused at once below),
     // so random keys cannot grow the table.
-    let known = face::find_key(cx, Some(&key)).is_ok();
+    let known = face::find_key(cx, Some(&key)).await.is_ok();
     let turn = if known {
         cx.app.key_queues.enter(&key, MAX_WAITING, MAX_WAIT).await
     } else {
