@@ -332,14 +332,14 @@ async fn integers_beyond_the_documented_maximum_are_refused() {
     assert_eq!(listed.status, 200, "{:?}", listed.body);
 }
 
-/// A key the cache does not hold is looked up off the async workers: while
+/// Requests that need the engine wait for it off the async workers: while
 /// the engine is busy with a long command (here a clock advance through
-/// 150,000 sends), requests with unknown keys wait for it on the blocking
-/// pool and the server goes on answering everything else. (Looked up on
-/// the workers, four such requests took both of this runtime's workers
-/// until the command ended.)
+/// 150,000 sends), requests with unknown keys (looked up in the store) and
+/// sandbox API calls wait for it on the blocking pool, and the server goes
+/// on answering everything else. (Run on the workers, four of either kind
+/// took both of this runtime's workers until the command ended.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unknown_keys_do_not_stall_the_server_while_the_engine_is_busy() {
+async fn requests_waiting_for_a_busy_engine_do_not_stall_the_server() {
     use campaign_engine::{
         CampaignSeed, Channel, EngineStatus, ProspectSeed, StepSeed, WorkspaceCreate,
     };
@@ -396,6 +396,10 @@ async fn unknown_keys_do_not_stall_the_server_while_the_engine_is_busy() {
             tokio::spawn(request)
         })
         .collect();
+    let workspaces = format!("{}/workspaces", ports.api("sandbox").base_url);
+    let sandbox: Vec<_> = (0..4)
+        .map(|_| tokio::spawn(http.get(&workspaces).send()))
+        .collect();
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let health = http
         .get(format!("{}/healthz", ports.api("alta").origin))
@@ -409,11 +413,14 @@ async fn unknown_keys_do_not_stall_the_server_while_the_engine_is_busy() {
         .unwrap();
     assert!(
         answered < done,
-        "the no-op was answered {:?} after the engine's command ended: the unknown keys held \
+        "the no-op was answered {:?} after the engine's command ended: the waiting requests held \
          the async workers",
         answered - done
     );
     for request in unknown {
         assert_eq!(request.await.unwrap().unwrap().status(), 401);
+    }
+    for request in sandbox {
+        assert_eq!(request.await.unwrap().unwrap().status(), 200);
     }
 }

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 
 use campaign_engine::{EngineError, ProspectState};
 
-use crate::app::FaceContext;
+use crate::app::{App, FaceContext};
 
 pub mod map;
 
@@ -65,9 +65,17 @@ fn http_error(error: EngineError) -> HttpError {
     }
 }
 
-/// The engine behind a request.
-fn engine(rqctx: &RequestContext<FaceContext>) -> &campaign_engine::Engine {
-    &rqctx.context().app.engine
+/// Runs `work` on the blocking pool and gives its answer: engine calls
+/// may wait for the engine lock (a long command, the writer's batch) or
+/// the disk, which no async worker may do.
+async fn blocking<T: Send + 'static>(
+    rqctx: &RequestContext<FaceContext>,
+    work: impl FnOnce(&App) -> Result<T, HttpError> + Send + 'static,
+) -> Result<T, HttpError> {
+    let app = std::sync::Arc::clone(&rqctx.context().app);
+    tokio::task::spawn_blocking(move || work(&app))
+        .await
+        .map_err(|e| HttpError::for_internal_error(format!("the request's work stopped: {e}")))?
 }
 
 fn webhook_view(record: campaign_engine::WebhookRecord) -> WebhookView {
@@ -116,19 +124,21 @@ impl SandboxApi for SandboxApiImpl {
     async fn reset_world(
         rqctx: RequestContext<FaceContext>,
     ) -> Result<HttpResponseUpdatedNoContent, HttpError> {
-        rqctx
-            .context()
-            .app
-            .reset()
-            .map_err(|e| HttpError::for_internal_error(format!("resetting: {e:#}")))?;
+        blocking(&rqctx, |app| {
+            app.reset()
+                .map_err(|e| HttpError::for_internal_error(format!("resetting: {e:#}")))
+        })
+        .await?;
         Ok(HttpResponseUpdatedNoContent())
     }
 
     async fn export_world(
         rqctx: RequestContext<FaceContext>,
     ) -> Result<HttpResponseOk<World>, HttpError> {
-        let app = &rqctx.context().app;
-        let world = crate::world::export(&app.engine, &app.faults).map_err(http_error)?;
+        let world = blocking(&rqctx, |app| {
+            crate::world::export(&app.engine, &app.faults).map_err(http_error)
+        })
+        .await?;
         Ok(HttpResponseOk(world))
     }
 
@@ -137,16 +147,22 @@ impl SandboxApi for SandboxApiImpl {
         body: JsonInput<WorkspaceCreate>,
     ) -> Result<HttpResponseCreated<Workspace>, HttpError> {
         let input = json_body(&body, r#"{"id": "acme", "dialect": "alta"}"#)?;
-        let workspace = engine(&rqctx)
-            .create_workspace(&map::workspace_create(input))
-            .map_err(http_error)?;
+        let workspace = blocking(&rqctx, move |app| {
+            app.engine
+                .create_workspace(&map::workspace_create(input))
+                .map_err(http_error)
+        })
+        .await?;
         Ok(HttpResponseCreated(map::workspace(workspace)))
     }
 
     async fn list_workspaces(
         rqctx: RequestContext<FaceContext>,
     ) -> Result<HttpResponseOk<Listing<Workspace>>, HttpError> {
-        let items = engine(&rqctx).list_workspaces().map_err(http_error)?;
+        let items = blocking(&rqctx, |app| {
+            app.engine.list_workspaces().map_err(http_error)
+        })
+        .await?;
         Ok(HttpResponseOk(Listing {
             items: items.into_iter().map(map::workspace).collect(),
         }))
@@ -157,15 +173,18 @@ impl SandboxApi for SandboxApiImpl {
         path: Path<WorkspacePath>,
         body: JsonInput<RateLimits>,
     ) -> Result<HttpResponseOk<Workspace>, HttpError> {
-        let app = &rqctx.context().app;
         let id = path.into_inner().workspace_id;
         let limits = json_body(&body, r#"{"perMinute": 1000}"#)?;
         map::check_rate_limits(&limits).map_err(|m| HttpError::for_bad_request(None, m))?;
-        let workspace = app
-            .engine
-            .set_rate_limits(&id, &map::rate_limits(limits))
-            .map_err(http_error)?;
-        app.limits.forget_workspace(&id);
+        let workspace = blocking(&rqctx, move |app| {
+            let workspace = app
+                .engine
+                .set_rate_limits(&id, &map::rate_limits(limits))
+                .map_err(http_error)?;
+            app.limits.forget_workspace(&id);
+            Ok(workspace)
+        })
+        .await?;
         Ok(HttpResponseOk(map::workspace(workspace)))
     }
 
@@ -176,9 +195,13 @@ impl SandboxApi for SandboxApiImpl {
     ) -> Result<HttpResponseCreated<ApiKey>, HttpError> {
         let workspace_id = path.into_inner().workspace_id;
         let input = json_body(&body, r#"{"key": "my_token"}"#)?;
-        engine(&rqctx)
-            .create_api_key(&workspace_id, &map::api_key_create(&input), false)
-            .map_err(http_error)?;
+        let (workspace, key) = (workspace_id.clone(), map::api_key_create(&input));
+        blocking(&rqctx, move |app| {
+            app.engine
+                .create_api_key(&workspace, &key, false)
+                .map_err(http_error)
+        })
+        .await?;
         Ok(HttpResponseCreated(ApiKey {
             key: input.key,
             workspace_id,
@@ -197,9 +220,12 @@ impl SandboxApi for SandboxApiImpl {
             &body,
             r#"{"name": "Outbound", "steps": [{"channel": "email", "delaySeconds": 60}], "prospects": [{"email": "ada@example.com"}]}"#,
         )?;
-        let campaign = engine(&rqctx)
-            .create_campaign(&path.into_inner().workspace_id, &map::campaign_seed(seed))
-            .map_err(http_error)?;
+        let campaign = blocking(&rqctx, move |app| {
+            app.engine
+                .create_campaign(&path.into_inner().workspace_id, &map::campaign_seed(seed))
+                .map_err(http_error)
+        })
+        .await?;
         Ok(HttpResponseCreated(map::campaign(campaign)))
     }
 
@@ -207,9 +233,12 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignIdPath>,
     ) -> Result<HttpResponseOk<CampaignView>, HttpError> {
-        let campaign = engine(&rqctx)
-            .campaign(None, &path.into_inner().campaign_id)
-            .map_err(http_error)?;
+        let campaign = blocking(&rqctx, move |app| {
+            app.engine
+                .campaign(None, &path.into_inner().campaign_id)
+                .map_err(http_error)
+        })
+        .await?;
         Ok(HttpResponseOk(map::campaign(campaign)))
     }
 
@@ -217,9 +246,12 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignIdPath>,
     ) -> Result<HttpResponseOk<Listing<ProspectView>>, HttpError> {
-        let items = engine(&rqctx)
-            .campaign_prospects(None, &path.into_inner().campaign_id)
-            .map_err(http_error)?;
+        let items = blocking(&rqctx, move |app| {
+            app.engine
+                .campaign_prospects(None, &path.into_inner().campaign_id)
+                .map_err(http_error)
+        })
+        .await?;
         Ok(HttpResponseOk(Listing {
             items: items.into_iter().map(map::prospect).collect(),
         }))
@@ -229,9 +261,12 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignIdPath>,
     ) -> Result<HttpResponseOk<CampaignView>, HttpError> {
-        let campaign = engine(&rqctx)
-            .approve(&path.into_inner().campaign_id)
-            .map_err(http_error)?;
+        let campaign = blocking(&rqctx, move |app| {
+            app.engine
+                .approve(&path.into_inner().campaign_id)
+                .map_err(http_error)
+        })
+        .await?;
         Ok(HttpResponseOk(map::campaign(campaign)))
     }
 
@@ -240,9 +275,12 @@ impl SandboxApi for SandboxApiImpl {
         path: Path<ProspectIdPath>,
     ) -> Result<HttpResponseOk<ProspectView>, HttpError> {
         let id = path.into_inner().prospect_id;
-        let prospect = engine(&rqctx)
-            .record_outcome(&id, ProspectState::Bounced)
-            .map_err(http_error)?;
+        let prospect = blocking(&rqctx, move |app| {
+            app.engine
+                .record_outcome(&id, ProspectState::Bounced)
+                .map_err(http_error)
+        })
+        .await?;
         Ok(HttpResponseOk(map::prospect(prospect)))
     }
 
@@ -251,9 +289,12 @@ impl SandboxApi for SandboxApiImpl {
         path: Path<ProspectIdPath>,
     ) -> Result<HttpResponseOk<ProspectView>, HttpError> {
         let id = path.into_inner().prospect_id;
-        let prospect = engine(&rqctx)
-            .record_outcome(&id, ProspectState::Replied)
-            .map_err(http_error)?;
+        let prospect = blocking(&rqctx, move |app| {
+            app.engine
+                .record_outcome(&id, ProspectState::Replied)
+                .map_err(http_error)
+        })
+        .await?;
         Ok(HttpResponseOk(map::prospect(prospect)))
     }
 
@@ -261,9 +302,12 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignIdPath>,
     ) -> Result<HttpResponseOk<CampaignView>, HttpError> {
-        let campaign = engine(&rqctx)
-            .launch(None, &path.into_inner().campaign_id)
-            .map_err(http_error)?;
+        let campaign = blocking(&rqctx, move |app| {
+            app.engine
+                .launch(None, &path.into_inner().campaign_id)
+                .map_err(http_error)
+        })
+        .await?;
         Ok(HttpResponseOk(map::campaign(campaign)))
     }
 
@@ -282,9 +326,12 @@ impl SandboxApi for SandboxApiImpl {
                 format!("afterId must be between -{most} and {most}, got {after}"),
             ));
         }
-        let items = engine(&rqctx)
-            .list_sends(&map::send_query(query))
-            .map_err(http_error)?;
+        let items = blocking(&rqctx, move |app| {
+            app.engine
+                .list_sends(&map::send_query(query))
+                .map_err(http_error)
+        })
+        .await?;
         Ok(HttpResponseOk(Listing {
             items: items.into_iter().map(map::send).collect(),
         }))
@@ -307,13 +354,11 @@ impl SandboxApi for SandboxApiImpl {
             .saturating_add(advance.millis);
         // The clock stops at the end of year 9999, however far it is moved.
         let by_ms = i64::try_from(by_ms).unwrap_or(i64::MAX);
-        let cx = rqctx.context();
-        let engine_ref = std::sync::Arc::clone(&cx.app);
-        tokio::task::spawn_blocking(move || engine_ref.engine.advance_clock(by_ms))
-            .await
-            .map_err(|e| HttpError::for_internal_error(format!("advancing the clock: {e:#}")))?
-            .map_err(http_error)?;
-        Ok(HttpResponseOk(clock_view(cx)))
+        blocking(&rqctx, move |app| {
+            app.engine.advance_clock(by_ms).map_err(http_error)
+        })
+        .await?;
+        Ok(HttpResponseOk(clock_view(rqctx.context())))
     }
 
     async fn freeze_clock(
@@ -341,9 +386,12 @@ impl SandboxApi for SandboxApiImpl {
             &body,
             r#"{"url": "http://127.0.0.1:7070/sink/mine", "events": ["campaign.paused"]}"#,
         )?;
-        let record = engine(&rqctx)
-            .create_webhook(&path.into_inner().workspace_id, &input.url, &input.events)
-            .map_err(http_error)?;
+        let record = blocking(&rqctx, move |app| {
+            app.engine
+                .create_webhook(&path.into_inner().workspace_id, &input.url, &input.events)
+                .map_err(http_error)
+        })
+        .await?;
         let secret = Some(record.secret.clone());
         Ok(HttpResponseCreated(WebhookView {
             signing_secret: secret,
@@ -355,9 +403,12 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<WorkspacePath>,
     ) -> Result<HttpResponseOk<Listing<WebhookView>>, HttpError> {
-        let records = engine(&rqctx)
-            .list_webhooks(&path.into_inner().workspace_id)
-            .map_err(http_error)?;
+        let records = blocking(&rqctx, move |app| {
+            app.engine
+                .list_webhooks(&path.into_inner().workspace_id)
+                .map_err(http_error)
+        })
+        .await?;
         Ok(HttpResponseOk(Listing {
             items: records.into_iter().map(webhook_view).collect(),
         }))
@@ -367,9 +418,12 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         query: Query<DeliveryQuery>,
     ) -> Result<HttpResponseOk<Listing<DeliveryView>>, HttpError> {
-        let items = engine(&rqctx)
-            .list_deliveries(&map::delivery_query(query.into_inner()))
-            .map_err(http_error)?;
+        let items = blocking(&rqctx, move |app| {
+            app.engine
+                .list_deliveries(&map::delivery_query(query.into_inner()))
+                .map_err(http_error)
+        })
+        .await?;
         Ok(HttpResponseOk(Listing {
             items: items.into_iter().map(map::delivery).collect(),
         }))
@@ -380,10 +434,13 @@ impl SandboxApi for SandboxApiImpl {
         path: Path<DeliveryPath>,
     ) -> Result<HttpResponseOk<DeliveryView>, HttpError> {
         let id = path.into_inner().delivery_id;
-        let delivery = engine(&rqctx).redeliver(&id).map_err(|e| match e {
-            EngineError::Invalid(message) => HttpError::for_not_found(None, message),
-            other => http_error(other),
-        })?;
+        let delivery = blocking(&rqctx, move |app| {
+            app.engine.redeliver(&id).map_err(|e| match e {
+                EngineError::Invalid(message) => HttpError::for_not_found(None, message),
+                other => http_error(other),
+            })
+        })
+        .await?;
         Ok(HttpResponseOk(map::delivery(delivery)))
     }
 
@@ -476,10 +533,13 @@ impl SandboxApi for SandboxApiImpl {
             ));
         }
         let id = path.into_inner().workspace_id;
-        engine(&rqctx).workspace(&id).map_err(http_error)?;
-        let page = engine(&rqctx)
-            .list_campaigns(&id, campaign_engine::PageFrom::Start, limit)
-            .map_err(http_error)?;
+        let page = blocking(&rqctx, move |app| {
+            app.engine.workspace(&id).map_err(http_error)?;
+            app.engine
+                .list_campaigns(&id, campaign_engine::PageFrom::Start, limit)
+                .map_err(http_error)
+        })
+        .await?;
         Ok(HttpResponseOk(Listing {
             items: page
                 .items
@@ -494,11 +554,13 @@ impl SandboxApi for SandboxApiImpl {
         path: Path<WorkspacePath>,
         query: Query<RequestLogQuery>,
     ) -> Result<HttpResponseOk<Listing<LoggedRequest>>, HttpError> {
-        let app = &rqctx.context().app;
         let id = path.into_inner().workspace_id;
-        app.engine.workspace(&id).map_err(http_error)?;
         let query = log_query(query)?;
-        let items = app.requests.list(Ring::Workspace(&id), &query);
+        let items = blocking(&rqctx, move |app| {
+            app.engine.workspace(&id).map_err(http_error)?;
+            Ok(app.requests.list(Ring::Workspace(&id), &query))
+        })
+        .await?;
         Ok(HttpResponseOk(Listing { items }))
     }
 
@@ -506,10 +568,13 @@ impl SandboxApi for SandboxApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<WorkspacePath>,
     ) -> Result<HttpResponseUpdatedNoContent, HttpError> {
-        let app = &rqctx.context().app;
         let id = path.into_inner().workspace_id;
-        app.engine.workspace(&id).map_err(http_error)?;
-        app.requests.clear(Ring::Workspace(&id));
+        blocking(&rqctx, move |app| {
+            app.engine.workspace(&id).map_err(http_error)?;
+            app.requests.clear(Ring::Workspace(&id));
+            Ok(())
+        })
+        .await?;
         Ok(HttpResponseUpdatedNoContent())
     }
 
