@@ -116,7 +116,7 @@ pub struct Engine {
     pub(crate) clock: Clock,
     /// Keys already looked up (every request authenticates): cleared when
     /// a workspace changes or the world is reset.
-    pub(crate) keys: RwLock<HashMap<String, KeyRecord>>,
+    pub(crate) keys: RwLock<HashMap<String, Arc<KeyRecord>>>,
     /// Commands about to take the lock: while there are any, a finished
     /// command leaves the transaction open for them (group commit).
     pub(crate) waiting: AtomicUsize,

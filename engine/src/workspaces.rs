@@ -1,6 +1,8 @@
 //! Workspaces (tenants) and their API keys. A key lookup is cached: every
 //! request authenticates, and keys change rarely.
 
+use std::sync::Arc;
+
 use rusqlite::{OptionalExtension, params};
 
 use crate::Engine;
@@ -138,8 +140,9 @@ impl Engine {
 
     /// The record of `key` if the key cache holds it: never waits for the
     /// engine lock, so an async task may call it (on `None`,
-    /// [`Engine::find_key`] looks in the store, and may wait).
-    pub fn cached_key(&self, key: &str) -> Option<KeyRecord> {
+    /// [`Engine::find_key`] looks in the store, and may wait). Shared, not
+    /// copied: every authenticated request reads one.
+    pub fn cached_key(&self, key: &str) -> Option<Arc<KeyRecord>> {
         self.keys
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -150,7 +153,7 @@ impl Engine {
     /// The record of `key` (its workspace, scopes, expiry), from the cache
     /// or, on a miss, from the store under the engine lock (so it may wait
     /// for the writer's batch: async callers run it on the blocking pool).
-    pub fn find_key(&self, key: &str) -> EngineResult<Option<KeyRecord>> {
+    pub fn find_key(&self, key: &str) -> EngineResult<Option<Arc<KeyRecord>>> {
         if let Some(record) = self.cached_key(key) {
             return Ok(Some(record));
         }
@@ -173,14 +176,14 @@ impl Engine {
         let Some((workspace_id, scopes, expires_at_ms, demo, tier)) = found else {
             return Ok(None);
         };
-        let record = KeyRecord {
+        let record = Arc::new(KeyRecord {
             key: key.to_string(),
             tier,
             workspace: load_workspace(&state.conn, &workspace_id)?,
             scopes: serde_json::from_str(&scopes).unwrap_or_default(),
             expires_at_ms,
             demo,
-        };
+        });
         // Filled under the engine lock, so a concurrent change (which clears
         // the cache under the same lock's protection) cannot be overtaken.
         // A batch that fails to commit clears the cache, so a row read from
@@ -188,7 +191,7 @@ impl Engine {
         self.keys
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(key.to_string(), record.clone());
+            .insert(key.to_string(), Arc::clone(&record));
         Ok(Some(record))
     }
 

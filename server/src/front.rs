@@ -87,7 +87,7 @@ impl<F: FaceRules> Gate for VendorGate<F> {
     fn admit<'a>(&'a self, cx: &'a FaceContext, headers: &'a HeaderMap) -> Admitting<'a> {
         Box::pin(async move {
             match find_key(cx, F::credential(headers)).await {
-                Ok(record) => Admission::Admitted(Some(record.workspace.id)),
+                Ok(record) => Admission::Admitted(Some(record.workspace.id.clone())),
                 Err(refusal) => {
                     let now = cx.app.engine.clock().now_ms();
                     Admission::Refused(

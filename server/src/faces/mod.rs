@@ -77,7 +77,10 @@ pub enum KeyRefusal {
 }
 
 /// Finds the key's record for this face.
-pub async fn find_key(cx: &FaceContext, key: Option<&str>) -> Result<KeyRecord, KeyRefusal> {
+pub async fn find_key(
+    cx: &FaceContext,
+    key: Option<&str>,
+) -> Result<std::sync::Arc<KeyRecord>, KeyRefusal> {
     let key = key.ok_or(KeyRefusal::Missing)?;
     let record = match cx.app.engine.cached_key(key) {
         Some(record) => record,
