@@ -318,7 +318,7 @@ impl Engine {
 
     /// A workspace's webhooks, oldest first (secrets omitted).
     pub fn list_webhooks(&self, workspace_id: &str) -> EngineResult<Vec<WebhookRecord>> {
-        self.read(|tx| {
+        self.read_undispatched(|tx| {
             load_workspace(tx, workspace_id)?;
             let rows = tx
                 .prepare_cached(

@@ -297,6 +297,20 @@ impl Engine {
         }
     }
 
+    /// A read whose answer no dispatch changes (keys, workspaces,
+    /// webhooks): like [`Engine::read`], but it goes to a reader even while
+    /// something is due, so it never waits for the writer (unless this
+    /// thread holds a batch, or the database is in memory).
+    pub(crate) fn read_undispatched<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        match &self.readers {
+            Some(readers) if !HOLDING.with(std::cell::Cell::get) => readers.run(read),
+            _ => self.transact(|tx, _| read(tx)),
+        }
+    }
+
     /// Runs `command` in one transaction, after dispatching everything due.
     pub(crate) fn transact<T>(
         &self,

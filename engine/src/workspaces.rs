@@ -46,12 +46,12 @@ impl Engine {
 
     /// One workspace.
     pub fn workspace(&self, id: &str) -> EngineResult<Workspace> {
-        self.read(|tx| load_workspace(tx, id))
+        self.read_undispatched(|tx| load_workspace(tx, id))
     }
 
     /// Every workspace, oldest first.
     pub fn list_workspaces(&self) -> EngineResult<Vec<Workspace>> {
-        self.read(|tx| {
+        self.read_undispatched(|tx| {
             let mut stmt = tx.prepare_cached(&format!("{WORKSPACE_SELECT} ORDER BY seq"))?;
             let rows = stmt.query_map([], workspace_from_row)?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -120,7 +120,7 @@ impl Engine {
     /// Looks a key up (no expiry or scope check: faces decide).
     /// A workspace's keys, in creation order (a world's export).
     pub fn api_keys(&self, workspace_id: &str) -> EngineResult<Vec<ApiKeyCreate>> {
-        self.read(|tx| {
+        self.read_undispatched(|tx| {
             load_workspace(tx, workspace_id)?;
             let mut stmt = tx.prepare_cached(
                 "SELECT key, scopes, expires_at, tier FROM api_keys
@@ -151,11 +151,23 @@ impl Engine {
     }
 
     /// The record of `key` (its workspace, scopes, expiry), from the cache
-    /// or, on a miss, from the store under the engine lock (so it may wait
-    /// for the writer's batch: async callers run it on the blocking pool).
+    /// or, on a miss, from the store: a key that exists is read under the
+    /// engine lock, to be cached (so it may wait for the writer's batch:
+    /// async callers run it on the blocking pool).
     pub fn find_key(&self, key: &str) -> EngineResult<Option<Arc<KeyRecord>>> {
         if let Some(record) = self.cached_key(key) {
             return Ok(Some(record));
+        }
+        // A key no reader finds is refused without the engine lock (a
+        // database file's readers never wait for the writer), so a burst
+        // of unknown keys does not queue behind a busy engine.
+        let known: bool = self.read_undispatched(|tx| {
+            Ok(tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM api_keys WHERE key = ?1)")?
+                .query_row(params![key], |r| r.get(0))?)
+        })?;
+        if !known {
+            return Ok(None);
         }
         let state = self.lock();
         let found = state
