@@ -7,7 +7,7 @@ use crate::Engine;
 use crate::campaigns::Transition;
 use crate::dispatch::{campaign_next_due, complete_campaign_if_done, queue_step};
 use crate::error::{EngineError, EngineResult};
-use crate::ids::{campaign_key, key, prospect_key, public, workspace_of};
+use crate::ids::{campaign_key, key, prospect_key, public, public_owned, workspace_of};
 use crate::outbox::DomainEvent;
 use crate::rows::{
     PROSPECT_SELECT, Page, PageFrom, finish_page, load_campaign, load_prospect, page_seqs,
@@ -360,6 +360,20 @@ impl Snapshot<'_> {
             "{PROSPECT_SELECT} WHERE p.campaign_id = CAST(?1 AS TEXT) ORDER BY p.seq"
         ))?;
         let rows = stmt.query_map(params![campaign_id], prospect_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The ids of a campaign's prospects (read in this snapshot), in
+    /// enrolment order: for an answer that lists only the ids, without
+    /// loading each prospect (and its last send) as
+    /// [`Snapshot::campaign_prospects`] does.
+    pub fn prospect_ids(&self, campaign: &CampaignView) -> EngineResult<Vec<String>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id FROM prospects WHERE campaign_id = CAST(?1 AS TEXT) ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![key(&campaign.workspace_id, &campaign.id)], |r| {
+            Ok(public_owned(r.get(0)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::app::{App, FaceContext};
 use crate::faces::{self as face, FaceRules, KeyRefusal};
 use crate::ratelimit::{Decision, Limit};
-use campaign_engine::{EngineError, EngineResult, KeyRecord, ProspectView, Snapshot, StartOptions};
+use campaign_engine::{EngineError, EngineResult, KeyRecord, Snapshot, StartOptions};
 
 /// Requests per minute on the free plan, the sandbox default.
 const REQUESTS_PER_MINUTE: u32 = 60;
@@ -172,17 +172,17 @@ fn status_name(view: &CampaignView) -> &'static str {
 /// A campaign with its contacts' ids, read in one snapshot (the ids and
 /// the counts agree).
 fn with_contacts(read: &Snapshot<'_>, view: CampaignView) -> EngineResult<Campaign> {
-    let contacts = read.campaign_prospects(Some(&view.workspace_id), &view.id)?;
+    let contacts = read.prospect_ids(&view)?;
     Ok(campaign_wire(&view, contacts))
 }
 
-fn campaign_wire(view: &CampaignView, contacts: Vec<ProspectView>) -> Campaign {
+fn campaign_wire(view: &CampaignView, contact_ids: Vec<String>) -> Campaign {
     Campaign {
         id: view.id.clone(),
         name: view.name.clone(),
         campaign_status: status_name(view).into(),
         script_id: view.script_id.clone(),
-        contact_ids: contacts.into_iter().map(|c| c.id).collect(),
+        contact_ids,
         total_count: view.prospect_count,
         completed_count: view.counters.delivered,
         failed_count: view.counters.failed,
