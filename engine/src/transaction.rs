@@ -286,14 +286,10 @@ impl Engine {
         &self,
         read: impl FnOnce(&Connection) -> EngineResult<T>,
     ) -> EngineResult<T> {
-        match &self.readers {
-            Some(readers)
-                if !HOLDING.with(std::cell::Cell::get)
-                    && self.clock.now_ms() < self.next_due.load(Ordering::SeqCst) =>
-            {
-                readers.run(read)
-            }
-            _ => self.transact(|tx, _| read(tx)),
+        if self.clock.now_ms() < self.next_due.load(Ordering::SeqCst) {
+            self.read_undispatched(read)
+        } else {
+            self.transact(|tx, _| read(tx))
         }
     }
 
