@@ -6,6 +6,10 @@
 //!    (goal: under 3 s), as 1,000,000 prospects x 1 step and as
 //!    100,000 prospects x 10 steps;
 //! 3. the first page of a campaign's prospects, 10 vs 1,000,000 of them.
+//!    then, in the same run, the floor of its data model: only the row
+//!    writes a run of 1,000,000 one-step sends makes, on bare copies of
+//!    the send and prospect tables, with the store's text keys and with
+//!    integer keys;
 //!
 //! The store is a real SQLite file in WAL mode, as in production. Figures
 //! are medians of many repetitions; compare ratios measured in one run.
@@ -196,7 +200,7 @@ fn bench_pause_latency() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-fn bench_run_to_completion(prospects: usize, steps: usize) {
+fn bench_run_to_completion(prospects: usize, steps: usize) -> f64 {
     let (engine, dir) = engine(&format!("run-{prospects}x{steps}"));
     let name = format!("run{prospects}x{steps}");
     let started = Instant::now();
@@ -223,6 +227,112 @@ fn bench_run_to_completion(prospects: usize, steps: usize) {
     );
     drop(engine);
     let _ = std::fs::remove_dir_all(dir);
+    run.as_secs_f64()
+}
+
+/// What SQLite charges for the row writes alone that a run of `n`
+/// one-step sends makes in the store's data model: each send written
+/// in flight, then delivered (moving between two partial indexes), each
+/// prospect completed, all in one transaction, as three set-based
+/// `UPDATE`s with no dispatch logic around them. The tables copy the
+/// store's `sends` and `prospects` with their indexes; `keys` picks the
+/// store's text keys or integer ones (a prospect's rowid, codes for
+/// states), the change a new data model would start from.
+fn bench_row_write_floor(n: usize, keys: &str) -> f64 {
+    let dir = std::env::temp_dir().join(format!(
+        "campaignd-bench-floor-{keys}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let conn = rusqlite::Connection::open(dir.join("floor.sqlite3")).unwrap();
+    // The store's settings (store::open_with).
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
+    conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+    conn.pragma_update(None, "cache_size", -262_144).unwrap();
+    let text = keys == "text";
+    // (key type, prospect key, state values, status values, channel value)
+    let (key, prospect_key, [queued, in_flight, delivered], [active, completed], email) = if text {
+        (
+            "TEXT",
+            "id",
+            ["'queued'", "'in_flight'", "'delivered'"],
+            ["'active'", "'completed'"],
+            "'email'",
+        )
+    } else {
+        ("INTEGER", "seq", ["0", "1", "2"], ["0", "1"], "0")
+    };
+    conn.execute_batch(&format!(
+        "CREATE TABLE prospects (
+             seq INTEGER PRIMARY KEY AUTOINCREMENT,
+             id TEXT NOT NULL UNIQUE,
+             public_id TEXT,
+             campaign_id {key} NOT NULL,
+             email TEXT,
+             status {key} NOT NULL,
+             position INTEGER NOT NULL DEFAULT 0,
+             updated_at INTEGER);
+         CREATE INDEX prospects_of_campaign ON prospects (campaign_id);
+         CREATE INDEX prospects_open ON prospects (campaign_id) WHERE status = {active};
+         CREATE INDEX prospects_by_public_id ON prospects (public_id);
+         CREATE TABLE sends (
+             id INTEGER PRIMARY KEY AUTOINCREMENT,
+             campaign_id {key} NOT NULL,
+             prospect_id {key} NOT NULL REFERENCES prospects({prospect_key}) ON DELETE CASCADE,
+             position INTEGER NOT NULL,
+             channel {key} NOT NULL,
+             state {key} NOT NULL,
+             due_at INTEGER NOT NULL,
+             started_at INTEGER,
+             completes_at INTEGER,
+             finished_at INTEGER,
+             UNIQUE (prospect_id, position));
+         CREATE INDEX sends_queued ON sends (campaign_id, due_at, id) WHERE state = {queued};
+         CREATE INDEX sends_in_flight ON sends (completes_at, id) WHERE state = {in_flight};
+         CREATE INDEX sends_by_campaign ON sends (campaign_id, id);
+         BEGIN;
+         WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < {last})
+         INSERT INTO prospects (id, public_id, campaign_id, email, status)
+             SELECT 'bench' || char(31) || 'run-p' || i, 'run-p' || i,
+                    {campaign}, 'p' || i || '@bench.example', {active} FROM k;
+         INSERT INTO sends (campaign_id, prospect_id, position, channel, state, due_at)
+             SELECT campaign_id, {prospect_key}, 0, {email}, {queued}, 60000 FROM prospects ORDER BY seq;
+         COMMIT;",
+        last = n - 1,
+        campaign = if text { "'bench' || char(31) || 'run'" } else { "1" },
+    ))
+    .unwrap();
+    let timed = |sql: &str| {
+        let started = Instant::now();
+        let changed = conn.execute(sql, []).unwrap();
+        (started.elapsed().as_secs_f64(), changed)
+    };
+    let started = Instant::now();
+    conn.execute_batch("BEGIN").unwrap();
+    let (start, a) = timed(&format!(
+        "UPDATE sends SET state = {in_flight}, started_at = due_at, completes_at = due_at + 30000
+         WHERE state = {queued}"
+    ));
+    let (deliver, b) = timed(&format!(
+        "UPDATE sends SET state = {delivered}, finished_at = completes_at WHERE state = {in_flight}"
+    ));
+    let (complete, c) = timed(&format!(
+        "UPDATE prospects SET position = 1, status = {completed}, updated_at = s.finished_at
+         FROM sends s WHERE s.state = {delivered} AND prospects.{prospect_key} = s.prospect_id"
+    ));
+    let (commit, _) = timed("COMMIT");
+    let total = started.elapsed().as_secs_f64();
+    assert_eq!((a, b, c), (n, n, n), "every row written");
+    println!(
+        "row-write floor of run to completion, {n} one-step sends, {keys} keys: {total:.2} s \
+         (in flight {start:.2} s, delivered {deliver:.2} s, prospects completed {complete:.2} s, \
+         commit {commit:.2} s)"
+    );
+    drop(conn);
+    let _ = std::fs::remove_dir_all(dir);
+    total
 }
 
 fn main() {
@@ -233,7 +343,15 @@ fn main() {
         bench_pause_latency();
     }
     if wanted("run_to_completion") {
-        bench_run_to_completion(1_000_000, 1);
+        let run = bench_run_to_completion(1_000_000, 1);
         bench_run_to_completion(100_000, 10);
+        let text = bench_row_write_floor(1_000_000, "text");
+        let integer = bench_row_write_floor(1_000_000, "integer");
+        println!(
+            "  run to completion (1,000,000 x 1) / its row-write floor: {:.2} (text keys), \
+             {:.2} (integer keys)",
+            run / text,
+            run / integer
+        );
     }
 }

@@ -420,22 +420,23 @@ impl Engine {
     /// Deliveries with their attempts, oldest first.
     pub fn list_deliveries(&self, query: &DeliveryQuery) -> EngineResult<Vec<DeliveryView>> {
         self.read(|tx| {
-            let ids: Vec<String> = tx
-                .prepare_cached("SELECT id, webhook_id, event FROM deliveries ORDER BY seq")?
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                    ))
-                })?
-                .filter_map(Result::ok)
-                .filter(|(_, webhook, event)| {
-                    query.webhook_id.as_ref().is_none_or(|w| w == webhook)
-                        && query.event.as_ref().is_none_or(|e| e == event)
-                })
-                .map(|(id, _, _)| id)
-                .collect();
+            // Filtered in SQL (one webhook's by its index), not by loading
+            // every delivery: the inspector polls this every second.
+            let ids: Vec<String> = match &query.webhook_id {
+                Some(webhook) => tx
+                    .prepare_cached(
+                        "SELECT id FROM deliveries WHERE webhook_id = ?1 AND (?2 IS NULL OR event = ?2)
+                         ORDER BY seq",
+                    )?
+                    .query_map(params![webhook, query.event], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?,
+                None => tx
+                    .prepare_cached(
+                        "SELECT id FROM deliveries WHERE ?1 IS NULL OR event = ?1 ORDER BY seq",
+                    )?
+                    .query_map(params![query.event], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?,
+            };
             ids.iter().map(|id| load_delivery(tx, id)).collect()
         })
     }

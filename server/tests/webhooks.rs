@@ -170,6 +170,58 @@ async fn a_change_that_did_not_happen_records_no_event() {
 }
 
 #[tokio::test]
+async fn deliveries_are_listed_by_webhook_and_by_event() {
+    let (face, _) = leadlex_world().await;
+    let sink_url = format!("{}/sink/second", face.server.url("sandbox"));
+    let second = face
+        .sandbox(
+            "POST",
+            "/workspaces/ws/webhooks",
+            json!({"url": sink_url, "events": ["campaign.paused"]}),
+        )
+        .await;
+    let second = second["id"].as_str().unwrap().to_string();
+    let paused = face
+        .call(
+            "POST",
+            LEADLEX_PAUSE,
+            &[("authorization", "Bearer wbk_hooks")],
+            None,
+        )
+        .await;
+    assert_eq!(paused.status, 200);
+    let list = |query: String| {
+        let face = &face;
+        async move {
+            let items = face
+                .sandbox("GET", &format!("/deliveries{query}"), json!(null))
+                .await;
+            items["items"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    let all = list(String::new()).await;
+    assert_eq!(all.len(), 2, "one delivery per subscribed webhook: {all:?}");
+    let mine = list(format!("?webhookId={second}")).await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0]["webhookId"], second.as_str());
+    let first = all
+        .iter()
+        .map(|d| d["webhookId"].as_str().unwrap())
+        .find(|id| *id != second)
+        .expect("the first webhook's delivery");
+    let theirs = list(format!("?webhookId={first}&event=campaign.paused")).await;
+    assert_eq!(theirs.len(), 1, "{theirs:?}");
+    assert_eq!(theirs[0]["webhookId"], first);
+    assert!(
+        list(format!("?webhookId={second}&event=campaign.started"))
+            .await
+            .is_empty(),
+        "no delivery of an event that did not happen"
+    );
+    assert_eq!(deliveries(&face, "campaign.paused").await.len(), 2);
+}
+
+#[tokio::test]
 async fn leadterra_retries_follow_its_schedule_with_a_stable_id() {
     let face = Face::start("leadterra", "sk_test_hooks", &[]).await;
     face.seed(json!({"id": "camp_h", "name": "h", "status": "draft", "steps": [{"channel": "email"}], "prospects": [{"email": "a@x.example"}]}))
