@@ -332,20 +332,17 @@ async fn integers_beyond_the_documented_maximum_are_refused() {
     assert_eq!(listed.status, 200, "{:?}", listed.body);
 }
 
-/// Requests that need the engine wait for it off the async workers: while
-/// the engine is busy with a long command (here a clock advance through
-/// 150,000 sends), requests with unknown keys (looked up in the store) and
-/// sandbox API calls wait for it on the blocking pool, and the server goes
-/// on answering everything else. With the key lookups on the workers (the
-/// code before 198cdad), the no-op here was answered only after the
-/// command ended.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn requests_waiting_for_a_busy_engine_do_not_stall_the_server() {
+/// A server whose engine is busy with a long command (a clock advance
+/// through 150,000 sends), and the thread running it: it has run for
+/// 100 ms when this returns.
+async fn busy_server() -> (
+    campaignd::app::Running,
+    std::thread::JoinHandle<std::time::Duration>,
+) {
     use campaign_engine::{
         CampaignSeed, Channel, EngineStatus, ProspectSeed, StepSeed, WorkspaceCreate,
     };
     let running = campaignd::app::start_in_memory(false).await.unwrap();
-    let ports = running.ports(false);
     let app = std::sync::Arc::clone(&running.app);
     tokio::task::spawn_blocking(move || {
         app.engine
@@ -387,8 +384,52 @@ async fn requests_waiting_for_a_busy_engine_do_not_stall_the_server() {
     });
     busy_now.recv().unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    (running, busy)
+}
+
+/// Sends a no-op 100 ms after the requests that wait for the busy engine
+/// were sent, from a thread and runtime of its own (a blocked server
+/// runtime would hold up a client on it too, and so hide the wait), and
+/// checks that it was answered in well under the busy command's time:
+/// held up, it would wait for most of the command.
+async fn no_op_is_not_held(
+    running: &campaignd::app::Running,
+    busy: std::thread::JoinHandle<std::time::Duration>,
+) {
+    let url = format!("{}/healthz", running.ports(false).api("alta").origin);
+    let probe = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let asked = std::time::Instant::now();
+        let status = runtime.block_on(async { reqwest::get(url).await.unwrap().status() });
+        (status, asked.elapsed())
+    });
+    let ((status, latency), command) =
+        tokio::task::spawn_blocking(move || (probe.join().unwrap(), busy.join().unwrap()))
+            .await
+            .unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        latency * 4 < command,
+        "the no-op took {latency:?} during a command of {command:?}: the waiting requests held \
+         the async workers"
+    );
+}
+
+/// Requests with keys the key cache does not hold are looked up in the
+/// store off the async workers (an unknown one by a reader, without the
+/// engine's lock): while the engine is busy, the server goes on answering
+/// everything else. With the key lookups on the workers (the code before
+/// 198cdad), the no-op here was answered only after the command ended.
+/// One async worker: a single blocked worker stops the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn requests_with_unknown_keys_do_not_stall_a_busy_server() {
+    let (running, busy) = busy_server().await;
     let http = reqwest::Client::new();
-    let campaigns = format!("{}/campaigns", ports.api("alta").base_url);
+    let campaigns = format!("{}/campaigns", running.ports(false).api("alta").base_url);
     let unknown: Vec<_> = (0..4)
         .map(|n| {
             let request = http
@@ -398,32 +439,27 @@ async fn requests_waiting_for_a_busy_engine_do_not_stall_the_server() {
             tokio::spawn(request)
         })
         .collect();
-    let workspaces = format!("{}/workspaces", ports.api("sandbox").base_url);
-    let sandbox: Vec<_> = (0..4)
-        .map(|_| tokio::spawn(http.get(&workspaces).send()))
-        .collect();
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let asked = std::time::Instant::now();
-    let health = http
-        .get(format!("{}/healthz", ports.api("alta").origin))
-        .send()
-        .await
-        .unwrap();
-    let latency = asked.elapsed();
-    assert_eq!(health.status(), 200);
-    let command = tokio::task::spawn_blocking(move || busy.join().unwrap())
-        .await
-        .unwrap();
-    // Held up, the no-op would wait for most of the command (it is sent
-    // 200 ms into it).
-    assert!(
-        latency * 4 < command,
-        "the no-op took {latency:?} during a command of {command:?}: the waiting requests held \
-         the async workers"
-    );
+    no_op_is_not_held(&running, busy).await;
     for request in unknown {
         assert_eq!(request.await.unwrap().unwrap().status(), 401);
     }
+}
+
+/// Sandbox API calls wait for a busy engine on the blocking pool, not on
+/// an async worker (here listing workspaces, which in memory takes the
+/// engine's lock): the server goes on answering everything else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn sandbox_calls_do_not_stall_a_busy_server() {
+    let (running, busy) = busy_server().await;
+    let http = reqwest::Client::new();
+    let workspaces = format!(
+        "{}/workspaces",
+        running.ports(false).api("sandbox").base_url
+    );
+    let sandbox: Vec<_> = (0..4)
+        .map(|_| tokio::spawn(http.get(&workspaces).send()))
+        .collect();
+    no_op_is_not_held(&running, busy).await;
     for request in sandbox {
         assert_eq!(request.await.unwrap().unwrap().status(), 200);
     }
