@@ -334,13 +334,14 @@ async fn integers_beyond_the_documented_maximum_are_refused() {
 
 /// A server whose engine is busy with a long command (a clock advance
 /// through 150,000 sends), and the thread running it: it has run for
-/// 100 ms when this returns.
+/// 100 ms when this returns. Its Alta workspace has the key `busy_key`,
+/// already used once (so it is in the key cache).
 async fn busy_server() -> (
     campaignd::app::Running,
     std::thread::JoinHandle<std::time::Duration>,
 ) {
     use campaign_engine::{
-        CampaignSeed, Channel, EngineStatus, ProspectSeed, StepSeed, WorkspaceCreate,
+        ApiKeyCreate, CampaignSeed, Channel, EngineStatus, ProspectSeed, StepSeed, WorkspaceCreate,
     };
     let running = campaignd::app::start_in_memory(false).await.unwrap();
     let app = std::sync::Arc::clone(&running.app);
@@ -371,9 +372,26 @@ async fn busy_server() -> (
             ..CampaignSeed::named("busy".into())
         };
         app.engine.create_campaign("busy", &seed).unwrap();
+        let key = ApiKeyCreate {
+            key: "busy_key".into(),
+            scopes: Vec::new(),
+            expires_at: None,
+            rate_tier: None,
+        };
+        app.engine.create_api_key("busy", &key, false).unwrap();
     })
     .await
     .unwrap();
+    let listed = reqwest::Client::new()
+        .get(format!(
+            "{}/campaigns",
+            running.ports(false).api("alta").base_url
+        ))
+        .bearer_auth("busy_key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
     let app = std::sync::Arc::clone(&running.app);
     let (started, busy_now) = std::sync::mpsc::channel();
     let busy = std::thread::spawn(move || {
@@ -463,4 +481,42 @@ async fn sandbox_calls_do_not_stall_a_busy_server() {
     for request in sandbox {
         assert_eq!(request.await.unwrap().unwrap().status(), 200);
     }
+}
+
+/// A write refused by its own checks (a malformed body, a blank name, a
+/// path id that is no UUID) is answered from the request's task, without
+/// the writer thread: while the engine is busy, and the writer with it,
+/// the refusals come at once. With the checks run on the writer thread
+/// (before this test), each waited for the whole command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_refused_by_its_own_checks_does_not_wait_for_the_writer() {
+    let (running, busy) = busy_server().await;
+    let alta = running.ports(false).api("alta").base_url.clone();
+    let http = reqwest::Client::new();
+    let refused = [
+        ("/campaigns", "{"),
+        ("/campaigns", r#"{"name": "  "}"#),
+        ("/campaigns/not-a-uuid/pause", "{}"),
+    ]
+    .map(|(path, body)| {
+        http.post(format!("{alta}{path}"))
+            .bearer_auth("busy_key")
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    });
+    let asked = std::time::Instant::now();
+    let answers = futures::future::join_all(refused).await;
+    let latency = asked.elapsed();
+    let command = tokio::task::spawn_blocking(move || busy.join().unwrap())
+        .await
+        .unwrap();
+    for answer in answers {
+        let answer = answer.unwrap();
+        assert_eq!(answer.status(), 400, "{:?}", answer.text().await);
+    }
+    assert!(
+        latency * 4 < command,
+        "the refusals took {latency:?} during a command of {command:?}: they waited for the writer"
+    );
 }

@@ -162,6 +162,30 @@ pub async fn serve<F: FaceRules, U: Send + 'static, T>(
     handler: impl FnOnce(&App, &KeyRecord) -> Result<U, F::Failure> + Send + 'static,
     reply: impl FnOnce(U) -> Reply<T, F::Headers> + Send,
 ) -> Reply<T, F::Headers> {
+    serve_prepared::<F, (), U, T>(
+        rqctx,
+        extra_bucket,
+        |_| Ok(()),
+        move |app, caller, ()| handler(app, caller),
+        reply,
+    )
+    .await
+}
+
+/// [`serve`] in two steps: `prepare` checks and parses the request (its
+/// path, query and body) on the request's own task, after the credential
+/// and rate-limit checks, and only what it yields goes on to `handler` on
+/// the writer thread (a write) or the blocking pool (a read). So no
+/// parsing or validation runs inside the writer's batch, where it would
+/// hold up every other write; a request refused by `prepare` never
+/// reaches the writer at all.
+pub async fn serve_prepared<F: FaceRules, P: Send + 'static, U: Send + 'static, T>(
+    rqctx: &RequestContext<FaceContext>,
+    extra_bucket: Option<&'static str>,
+    prepare: impl FnOnce(&KeyRecord) -> Result<P, F::Failure>,
+    handler: impl FnOnce(&App, &KeyRecord, P) -> Result<U, F::Failure> + Send + 'static,
+    reply: impl FnOnce(U) -> Reply<T, F::Headers> + Send,
+) -> Reply<T, F::Headers> {
     let cx = rqctx.context();
     let now = cx.app.engine.clock().now_ms();
     if must_fail(rqctx).await {
@@ -194,17 +218,31 @@ pub async fn serve<F: FaceRules, U: Send + 'static, T>(
     if let Some(decision) = shown.filter(|d| !d.allowed) {
         return F::failure_reply(&F::too_many(&decision), now).with_headers(rate_headers);
     }
+    // A panic while preparing answers as the face's internal error, as
+    // one in the handler does.
+    let prepared = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prepare(&caller)))
+    {
+        Ok(Ok(prepared)) => prepared,
+        Ok(Err(failure)) => return F::failure_reply(&failure, now).with_headers(rate_headers),
+        Err(_) => {
+            return F::failure_reply(&F::internal(&rqctx.endpoint.operation_id), now)
+                .with_headers(rate_headers);
+        }
+    };
     // A write runs on the writer thread with every command waiting, and
     // is answered after their one commit. A read runs on the blocking pool
     // and reads the last committed state without waiting for the writer.
     // Either way this task only awaits it.
     let outcome = if is_read(&rqctx.endpoint.operation_id) {
         let app = std::sync::Arc::clone(&cx.app);
-        tokio::task::spawn_blocking(move || handler(&app, &caller))
+        tokio::task::spawn_blocking(move || handler(&app, &caller, prepared))
             .await
             .ok()
     } else {
-        cx.app.writer.run(move |app| handler(app, &caller)).await
+        cx.app
+            .writer
+            .run(move |app| handler(app, &caller, prepared))
+            .await
     };
     let answer = match outcome {
         Some(Ok(value)) => reply(value),
@@ -313,6 +351,20 @@ pub async fn serve_empty<F: FaceRules, E>(
     Ok(EmptyReply::from(reply))
 }
 
+/// [`serve_empty`] in two steps, as [`serve_prepared`].
+pub async fn serve_empty_prepared<F: FaceRules, P: Send + 'static, E>(
+    rqctx: &RequestContext<FaceContext>,
+    extra_bucket: Option<&'static str>,
+    prepare: impl FnOnce(&KeyRecord) -> Result<P, F::Failure>,
+    handler: impl FnOnce(&App, &KeyRecord, P) -> Result<(), F::Failure> + Send + 'static,
+) -> Result<EmptyReply, E> {
+    let reply = serve_prepared::<F, P, (), ()>(rqctx, extra_bucket, prepare, handler, |()| {
+        Reply::empty(http::StatusCode::OK)
+    })
+    .await;
+    Ok(EmptyReply::from(reply))
+}
+
 /// [`serve`] for handlers that answer a JSON value: a success is a `200`
 /// with that value; the result type fits any face's error type (the
 /// pipeline itself never fails).
@@ -322,6 +374,26 @@ pub async fn serve_json<F: FaceRules, T: serde::Serialize + Send + 'static, E>(
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, F::Failure> + Send + 'static,
 ) -> Result<Reply<T, F::Headers>, E> {
     Ok(serve::<F, T, T>(rqctx, extra_bucket, handler, |value| Reply::ok(&value)).await)
+}
+
+/// [`serve_json`] in two steps, as [`serve_prepared`].
+pub async fn serve_json_prepared<
+    F: FaceRules,
+    P: Send + 'static,
+    T: serde::Serialize + Send + 'static,
+    E,
+>(
+    rqctx: &RequestContext<FaceContext>,
+    extra_bucket: Option<&'static str>,
+    prepare: impl FnOnce(&KeyRecord) -> Result<P, F::Failure>,
+    handler: impl FnOnce(&App, &KeyRecord, P) -> Result<T, F::Failure> + Send + 'static,
+) -> Result<Reply<T, F::Headers>, E> {
+    Ok(
+        serve_prepared::<F, P, T, T>(rqctx, extra_bucket, prepare, handler, |value| {
+            Reply::ok(&value)
+        })
+        .await,
+    )
 }
 
 #[cfg(test)]

@@ -215,17 +215,37 @@ async fn serve<T: Serialize + Send + 'static>(
     face::serve_json::<AltaApiImpl, T, _>(rqctx, extra_bucket, handler).await
 }
 
+/// Runs one Alta request in two steps ([`face::serve_prepared`]):
+/// `prepare` checks and parses it on the request's task, `handler` gets
+/// what it yields on the writer thread.
+async fn serve_parsed<P: Send + 'static, T: Serialize + Send + 'static>(
+    rqctx: &RequestContext<FaceContext>,
+    extra_bucket: Option<&'static str>,
+    prepare: impl FnOnce(&KeyRecord) -> Result<P, Failure>,
+    handler: impl FnOnce(&App, &KeyRecord, P) -> Result<T, Failure> + Send + 'static,
+) -> AltaResult<T> {
+    face::serve_json_prepared::<AltaApiImpl, P, T, _>(rqctx, extra_bucket, prepare, handler).await
+}
+
 /// Alta's state changes of one campaign (pause, resume): the path id
-/// checked, then `change(app, workspace, id)`; a success is a bodiless 200.
-async fn on_campaign(
+/// checked and the body parsed (`body`) on the request's task, then
+/// `change(app, workspace, id, parsed)` on the writer thread; a success is
+/// a bodiless 200.
+async fn on_campaign<P: Send + 'static>(
     rqctx: &RequestContext<FaceContext>,
     path: Path<CampaignPath>,
-    change: impl FnOnce(&App, &str, &str) -> Result<(), Failure> + Send + 'static,
+    body: impl FnOnce() -> Result<P, Failure>,
+    change: impl FnOnce(&App, &str, &str, P) -> Result<(), Failure> + Send + 'static,
 ) -> AltaEmptyResult {
-    face::serve_empty::<AltaApiImpl, _>(rqctx, None, move |app, caller| {
-        let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
-        change(app, &caller.workspace.id, &id)
-    })
+    face::serve_empty_prepared::<AltaApiImpl, _, _>(
+        rqctx,
+        None,
+        move |_| {
+            let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
+            Ok((id, body()?))
+        },
+        move |app, caller, (id, parsed)| change(app, &caller.workspace.id, &id, parsed),
+    )
     .await
 }
 
@@ -247,14 +267,16 @@ impl AltaApi for AltaApiImpl {
         rqctx: RequestContext<FaceContext>,
         body: JsonInput<CampaignCreate>,
     ) -> AltaResult<Campaign> {
-        serve(&rqctx, None, move |app, caller| {
+        let prepare = move |_: &KeyRecord| -> Result<_, Failure> {
             let input = body.parse().map_err(Failure::body)?;
             check_text("name", Some(&input.name), true)?;
             check_text("description", input.description.as_deref(), false)?;
-            let seed = CampaignSeed {
+            Ok(CampaignSeed {
                 description: input.description,
                 ..CampaignSeed::named(input.name)
-            };
+            })
+        };
+        serve_parsed(&rqctx, None, prepare, move |app, caller, seed| {
             let view = app
                 .engine
                 .create_campaign(&caller.workspace.id, &seed)
@@ -312,8 +334,9 @@ impl AltaApi for AltaApiImpl {
         path: Path<CampaignPath>,
         body: JsonInput<PauseCampaignBody, true>,
     ) -> AltaEmptyResult {
-        on_campaign(&rqctx, path, |app, workspace, id| {
-            let prospects = optional_body(body)?.pause_prospects.unwrap_or(false);
+        let parse =
+            || -> Result<_, Failure> { Ok(optional_body(body)?.pause_prospects.unwrap_or(false)) };
+        on_campaign(&rqctx, path, parse, |app, workspace, id, prospects| {
             app.engine
                 .pause_without_view(workspace, id, prospects)
                 .map(drop)
@@ -327,11 +350,13 @@ impl AltaApi for AltaApiImpl {
         path: Path<CampaignPath>,
         body: JsonInput<ResumeCampaignBody, true>,
     ) -> AltaEmptyResult {
-        on_campaign(&rqctx, path, |app, workspace, id| {
-            let options = StartOptions {
+        let parse = || -> Result<_, Failure> {
+            Ok(StartOptions {
                 resume_prospects: optional_body(body)?.resume_prospects.unwrap_or(false),
                 ..StartOptions::default()
-            };
+            })
+        };
+        on_campaign(&rqctx, path, parse, |app, workspace, id, options| {
             app.engine
                 .start(workspace, id, options)
                 .map(drop)
@@ -345,7 +370,7 @@ impl AltaApi for AltaApiImpl {
         path: Path<CampaignPath>,
         body: JsonInput<ProspectsAdd>,
     ) -> AltaResult<ProspectsAdded> {
-        serve(&rqctx, Some(PROSPECTS_BUCKET), move |app, caller| {
+        let prepare = move |_: &KeyRecord| -> Result<_, Failure> {
             let id = uuid_id(&path.into_inner().campaign_id, "campaignId")?;
             let input = body.parse().map_err(Failure::body)?;
             if input.prospects.is_empty() || input.prospects.len() > MAX_PROSPECTS_PER_REQUEST {
@@ -394,13 +419,21 @@ impl AltaApi for AltaApiImpl {
                     status: None,
                 });
             }
-            let added = app
-                .engine
-                .add_prospects(&caller.workspace.id, &id, &seeds)
-                .map_err(|e| Failure::engine(e, "Prospects cannot be added"))?;
-            let data = added.iter().map(prospect_wire).collect::<Result<_, _>>()?;
-            Ok(ProspectsAdded { data })
-        })
+            Ok((id, seeds))
+        };
+        serve_parsed(
+            &rqctx,
+            Some(PROSPECTS_BUCKET),
+            prepare,
+            move |app, caller, (id, seeds)| {
+                let added = app
+                    .engine
+                    .add_prospects(&caller.workspace.id, &id, &seeds)
+                    .map_err(|e| Failure::engine(e, "Prospects cannot be added"))?;
+                let data = added.iter().map(prospect_wire).collect::<Result<_, _>>()?;
+                Ok(ProspectsAdded { data })
+            },
+        )
         .await
     }
 

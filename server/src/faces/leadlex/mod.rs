@@ -177,6 +177,17 @@ async fn serve<T: Serialize + Send + 'static>(
     face::serve_json::<LeadlexApiImpl, T, _>(rqctx, None, handler).await
 }
 
+/// Runs one Leadlex request in two steps ([`face::serve_prepared`]):
+/// `prepare` checks it (scopes first) on the request's task, `handler`
+/// gets what it yields on the writer thread.
+async fn serve_parsed<P: Send + 'static, T: Serialize + Send + 'static>(
+    rqctx: &RequestContext<FaceContext>,
+    prepare: impl FnOnce(&KeyRecord) -> Result<P, Failure>,
+    handler: impl FnOnce(&App, &KeyRecord, P) -> Result<T, Failure> + Send + 'static,
+) -> LeadlexResult<T> {
+    face::serve_json_prepared::<LeadlexApiImpl, P, T, _>(rqctx, None, prepare, handler).await
+}
+
 pub(crate) fn status_name(status: EngineStatus) -> &'static str {
     match status {
         EngineStatus::Draft => "draft",
@@ -227,37 +238,40 @@ impl LeadlexApi for LeadlexApiImpl {
         path: Path<IdPath>,
         _body: JsonInput<Value, true>,
     ) -> LeadlexResult<PauseResponse> {
-        serve(&rqctx, move |app, caller| {
-            require(caller, WRITE)?;
-            let id = path.into_inner().id;
-            let not_active = |status: EngineStatus| {
-                failure(
-                    StatusCode::CONFLICT,
-                    "campaign_not_active",
-                    "Campaign is not in active status",
-                    Some(json!({"status": status_name(status)})),
-                )
-            };
-            let outcome = match app.engine.pause(&caller.workspace.id, &id, false) {
-                Ok(outcome) if outcome.changed => outcome,
-                Ok(outcome) => return Err(not_active(outcome.value.status)),
-                Err(EngineError::WrongStatus { status }) => return Err(not_active(status)),
-                Err(other) => return Err(engine_failure(other)),
-            };
-            let paused_at = outcome
-                .value
-                .paused_at
-                .ok_or_else(|| LeadlexApiImpl::internal(""))?;
-            Ok(PauseResponse {
-                data: PauseData {
-                    campaign: PausedCampaign {
-                        id,
-                        status: "paused".into(),
-                        paused_at: paused_at.into(),
+        serve_parsed(
+            &rqctx,
+            |caller| require(caller, WRITE),
+            move |app, caller, ()| {
+                let id = path.into_inner().id;
+                let not_active = |status: EngineStatus| {
+                    failure(
+                        StatusCode::CONFLICT,
+                        "campaign_not_active",
+                        "Campaign is not in active status",
+                        Some(json!({"status": status_name(status)})),
+                    )
+                };
+                let outcome = match app.engine.pause(&caller.workspace.id, &id, false) {
+                    Ok(outcome) if outcome.changed => outcome,
+                    Ok(outcome) => return Err(not_active(outcome.value.status)),
+                    Err(EngineError::WrongStatus { status }) => return Err(not_active(status)),
+                    Err(other) => return Err(engine_failure(other)),
+                };
+                let paused_at = outcome
+                    .value
+                    .paused_at
+                    .ok_or_else(|| LeadlexApiImpl::internal(""))?;
+                Ok(PauseResponse {
+                    data: PauseData {
+                        campaign: PausedCampaign {
+                            id,
+                            status: "paused".into(),
+                            paused_at: paused_at.into(),
+                        },
                     },
-                },
-            })
-        })
+                })
+            },
+        )
         .await
     }
 
@@ -266,34 +280,37 @@ impl LeadlexApi for LeadlexApiImpl {
         path: Path<IdPath>,
         _body: JsonInput<Value, true>,
     ) -> LeadlexResult<StartResponse> {
-        serve(&rqctx, move |app, caller| {
-            require(caller, WRITE)?;
-            let options = StartOptions {
-                launch_drafts: true,
-                resume_prospects: false,
-                needs_approval: caller.workspace.requires_approval,
-            };
-            let outcome = app
-                .engine
-                .start(&caller.workspace.id, &path.into_inner().id, options)
-                .map_err(|e| match e {
-                    EngineError::WrongStatus { status } => validation(format!(
-                        "A {} campaign cannot be started",
-                        status_name(status)
-                    )),
-                    other => engine_failure(other),
-                })?;
-            if !outcome.changed {
-                return Err(validation("Campaign is already running"));
-            }
-            Ok(StartResponse {
-                data: StartData {
-                    campaign_id: outcome.value.id.clone(),
-                    status: status_name(outcome.value.status).into(),
-                    task_id: format!("task_{}", uuid::Uuid::new_v4().simple()),
-                },
-            })
-        })
+        serve_parsed(
+            &rqctx,
+            |caller| require(caller, WRITE),
+            move |app, caller, ()| {
+                let options = StartOptions {
+                    launch_drafts: true,
+                    resume_prospects: false,
+                    needs_approval: caller.workspace.requires_approval,
+                };
+                let outcome = app
+                    .engine
+                    .start(&caller.workspace.id, &path.into_inner().id, options)
+                    .map_err(|e| match e {
+                        EngineError::WrongStatus { status } => validation(format!(
+                            "A {} campaign cannot be started",
+                            status_name(status)
+                        )),
+                        other => engine_failure(other),
+                    })?;
+                if !outcome.changed {
+                    return Err(validation("Campaign is already running"));
+                }
+                Ok(StartResponse {
+                    data: StartData {
+                        campaign_id: outcome.value.id.clone(),
+                        status: status_name(outcome.value.status).into(),
+                        task_id: format!("task_{}", uuid::Uuid::new_v4().simple()),
+                    },
+                })
+            },
+        )
         .await
     }
 

@@ -139,6 +139,17 @@ async fn serve<T: Serialize + Send + 'static>(
     face::serve_json::<LeadterraApiImpl, T, _>(rqctx, None, handler).await
 }
 
+/// Runs one Leadterra request in two steps ([`face::serve_prepared`]):
+/// `prepare` checks and parses it on the request's task, `handler` gets
+/// what it yields on the writer thread.
+async fn serve_parsed<P: Send + 'static, T: Serialize + Send + 'static>(
+    rqctx: &RequestContext<FaceContext>,
+    prepare: impl FnOnce(&KeyRecord) -> Result<P, Failure>,
+    handler: impl FnOnce(&App, &KeyRecord, P) -> Result<T, Failure> + Send + 'static,
+) -> LeadterraResult<T> {
+    face::serve_json_prepared::<LeadterraApiImpl, P, T, _>(rqctx, None, prepare, handler).await
+}
+
 /// Pause and start take no parameters: a query string, or a body other
 /// than nothing or `{}`, is an `invalid_request`.
 fn no_parameters(
@@ -190,8 +201,8 @@ impl LeadterraApi for LeadterraApiImpl {
         body: JsonInput<Map<String, Value>, true>,
     ) -> LeadterraResult<PauseResult> {
         let query = rqctx.request.uri().query().map(str::to_string);
-        serve(&rqctx, move |app, caller| {
-            no_parameters(query.as_deref(), &body)?;
+        let prepare = move |_: &KeyRecord| no_parameters(query.as_deref(), &body);
+        serve_parsed(&rqctx, prepare, move |app, caller, ()| {
             let (ws, id) = (&caller.workspace.id, path.into_inner().id);
             match app.engine.pause(ws, &id, false) {
                 Ok(outcome) => Ok(pause_result(&outcome.value)),
@@ -219,8 +230,8 @@ impl LeadterraApi for LeadterraApiImpl {
         body: JsonInput<Map<String, Value>, true>,
     ) -> LeadterraResult<StartResult> {
         let query = rqctx.request.uri().query().map(str::to_string);
-        serve(&rqctx, move |app, caller| {
-            no_parameters(query.as_deref(), &body)?;
+        let prepare = move |_: &KeyRecord| no_parameters(query.as_deref(), &body);
+        serve_parsed(&rqctx, prepare, move |app, caller, ()| {
             let options = StartOptions {
                 launch_drafts: true,
                 ..StartOptions::default()
@@ -249,7 +260,7 @@ impl LeadterraApi for LeadterraApiImpl {
         rqctx: RequestContext<FaceContext>,
         body: JsonInput<CampaignCreate>,
     ) -> LeadterraResult<Campaign> {
-        serve(&rqctx, move |app, caller| {
+        let prepare = move |_: &KeyRecord| -> Result<_, Failure> {
             let input = body.parse().map_err(|e| invalid(e.to_string()))?;
             if input.name.trim().is_empty() {
                 return Err(invalid("name is required"));
@@ -265,10 +276,12 @@ impl LeadterraApi for LeadterraApiImpl {
                     body: Some(step.body_html.clone()),
                 })
                 .collect();
-            let seed = CampaignSeed {
+            Ok(CampaignSeed {
                 steps,
                 ..CampaignSeed::named(input.name)
-            };
+            })
+        };
+        serve_parsed(&rqctx, prepare, move |app, caller, seed| {
             let view = app
                 .engine
                 .create_campaign(&caller.workspace.id, &seed)
@@ -296,7 +309,7 @@ impl LeadterraApi for LeadterraApiImpl {
         path: Path<IdPath>,
         body: JsonInput<LeadsBulk>,
     ) -> LeadterraResult<LeadsBulkResult> {
-        serve(&rqctx, move |app, caller| {
+        let prepare = move |_: &KeyRecord| -> Result<_, Failure> {
             let input = body.parse().map_err(|e| invalid(e.to_string()))?;
             if let Some(index) = input.leads.iter().position(|l| !l.email.contains('@')) {
                 return Err(invalid(format!(
@@ -315,16 +328,23 @@ impl LeadterraApi for LeadterraApiImpl {
                     ..ProspectSeed::default()
                 })
                 .collect();
-            let (enrolled, updated, total) = app
-                .engine
-                .enroll_by_email(&caller.workspace.id, &path.into_inner().id, &seeds)
-                .map_err(engine_failure)?;
-            Ok(LeadsBulkResult {
-                enrolled,
-                updated,
-                total,
-            })
-        })
+            Ok(seeds)
+        };
+        serve_parsed(
+            &rqctx,
+            prepare,
+            move |app, caller, seeds: Vec<ProspectSeed>| {
+                let (enrolled, updated, total) = app
+                    .engine
+                    .enroll_by_email(&caller.workspace.id, &path.into_inner().id, &seeds)
+                    .map_err(engine_failure)?;
+                Ok(LeadsBulkResult {
+                    enrolled,
+                    updated,
+                    total,
+                })
+            },
+        )
         .await
     }
 
@@ -373,8 +393,8 @@ impl LeadterraApi for LeadterraApiImpl {
         rqctx: RequestContext<FaceContext>,
         body: JsonInput<WebhookCreate>,
     ) -> LeadterraResult<WebhookCreated> {
-        serve(&rqctx, move |app, caller| {
-            let input = body.parse().map_err(|e| invalid(e.to_string()))?;
+        let prepare = move |_: &KeyRecord| body.parse().map_err(|e| invalid(e.to_string()));
+        serve_parsed(&rqctx, prepare, move |app, caller, input| {
             let record = app
                 .engine
                 .create_webhook(&caller.workspace.id, &input.url, &input.events)

@@ -152,6 +152,17 @@ async fn serve<T: Serialize + Send + 'static>(
     face::serve_json::<VoiceGenieApiImpl, T, _>(rqctx, None, handler).await
 }
 
+/// Runs one VoiceGenie request in two steps ([`face::serve_prepared`]):
+/// `prepare` checks and parses it on the request's task, `handler` gets
+/// what it yields on the writer thread.
+async fn serve_parsed<P: Send + 'static, T: Serialize + Send + 'static>(
+    rqctx: &RequestContext<FaceContext>,
+    prepare: impl FnOnce(&KeyRecord) -> Result<P, Failure>,
+    handler: impl FnOnce(&App, &KeyRecord, P) -> Result<T, Failure> + Send + 'static,
+) -> VoiceGenieResult<T> {
+    face::serve_json_prepared::<VoiceGenieApiImpl, P, T, _>(rqctx, None, prepare, handler).await
+}
+
 /// A campaign id: VoiceGenie ids are UUIDs; anything else names nothing.
 fn campaign_id(raw: &str) -> Result<String, Failure> {
     face::canonical_uuid(raw).ok_or_else(Failure::not_found)
@@ -198,8 +209,8 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignIdPath>,
     ) -> VoiceGenieResult<PauseResponse> {
-        serve(&rqctx, move |app, caller| {
-            let id = campaign_id(&path.into_inner().campaign_id)?;
+        let prepare = move |_: &KeyRecord| campaign_id(&path.into_inner().campaign_id);
+        serve_parsed(&rqctx, prepare, move |app, caller, id| {
             let outcome = match app.engine.pause(&caller.workspace.id, &id, false) {
                 Ok(outcome) if outcome.changed => outcome,
                 Ok(_) | Err(EngineError::WrongStatus { .. }) => return Err(Failure::not_running()),
@@ -228,8 +239,8 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignIdPath>,
     ) -> VoiceGenieResult<StartResponse> {
-        serve(&rqctx, move |app, caller| {
-            let id = campaign_id(&path.into_inner().campaign_id)?;
+        let prepare = move |_: &KeyRecord| campaign_id(&path.into_inner().campaign_id);
+        serve_parsed(&rqctx, prepare, move |app, caller, id| {
             let ws = &caller.workspace.id;
             let options = StartOptions {
                 launch_drafts: true,
@@ -365,8 +376,8 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
         rqctx: RequestContext<FaceContext>,
         path: Path<CampaignIdPath>,
     ) -> VoiceGenieResult<DeleteResponse> {
-        serve(&rqctx, move |app, caller| {
-            let id = campaign_id(&path.into_inner().campaign_id)?;
+        let prepare = move |_: &KeyRecord| campaign_id(&path.into_inner().campaign_id);
+        serve_parsed(&rqctx, prepare, move |app, caller, id| {
             match app.engine.delete_campaign(&caller.workspace.id, &id) {
                 Ok(_) => Ok(DeleteResponse {
                     success: true,
@@ -391,7 +402,7 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
         rqctx: RequestContext<FaceContext>,
         body: JsonInput<CampaignUpload>,
     ) -> VoiceGenieResult<UploadResponse> {
-        serve(&rqctx, move |app, caller| {
+        let prepare = move |_: &KeyRecord| -> Result<_, Failure> {
             let upload = body
                 .parse()
                 .map_err(|e| Failure::validation(e.to_string()))?;
@@ -410,7 +421,8 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
                         })?,
                 ),
             };
-            if scheduled_at.is_some() && (upload.script_id.is_none() || upload.contacts.is_empty()) {
+            if scheduled_at.is_some() && (upload.script_id.is_none() || upload.contacts.is_empty())
+            {
                 return Err(Failure::validation(
                     "a scheduled campaign needs a script_id and contacts to start",
                 ));
@@ -461,6 +473,9 @@ impl VoiceGenieApi for VoiceGenieApiImpl {
                 scheduled_at: scheduled_at.map(|t| t.0),
                 ..CampaignSeed::named(upload.campaign_name)
             };
+            Ok((seed, errors))
+        };
+        serve_parsed(&rqctx, prepare, move |app, caller, (seed, errors)| {
             let view = app
                 .engine
                 .create_campaign(&caller.workspace.id, &seed)

@@ -163,6 +163,22 @@ async fn serve<T: Send + 'static>(
     rqctx: &RequestContext<FaceContext>,
     handler: impl FnOnce(&App, &KeyRecord) -> Result<Reply<T>, Failure> + Send + 'static,
 ) -> Reply<T> {
+    serve_parsed(
+        rqctx,
+        |_| Ok(()),
+        move |app, caller, ()| handler(app, caller),
+    )
+    .await
+}
+
+/// [`serve`] in two steps ([`face::serve_prepared`]): `prepare` checks
+/// and parses the request on its task (in the key's turn), `handler` gets
+/// what it yields on the writer thread.
+async fn serve_parsed<P: Send + 'static, T: Send + 'static>(
+    rqctx: &RequestContext<FaceContext>,
+    prepare: impl FnOnce(&KeyRecord) -> Result<P, Failure>,
+    handler: impl FnOnce(&App, &KeyRecord, P) -> Result<Reply<T>, Failure> + Send + 'static,
+) -> Reply<T> {
     let cx = rqctx.context();
     let key = face::header(rqctx.request.headers(), "x-api-key")
         .unwrap_or_default()
@@ -184,7 +200,14 @@ async fn serve<T: Send + 'static>(
         );
         return WoodpeckerApiImpl::failure_reply(&refused, cx.app.engine.clock().now_ms());
     }
-    face::serve::<WoodpeckerApiImpl, Reply<T>, T>(rqctx, None, handler, |reply| reply).await
+    face::serve_prepared::<WoodpeckerApiImpl, P, Reply<T>, T>(
+        rqctx,
+        None,
+        prepare,
+        handler,
+        |reply| reply,
+    )
+    .await
 }
 
 /// An integer campaign id, or the documented 400.
@@ -250,8 +273,8 @@ async fn bodiless(
     wrong_status: Refusal,
     call: &'static str,
 ) -> WoodpeckerEmpty {
-    let reply = serve(rqctx, move |app, caller| {
-        let id = campaign_id(&path.into_inner().campaign_id)?;
+    let prepare = move |_: &KeyRecord| campaign_id(&path.into_inner().campaign_id);
+    let reply = serve_parsed(rqctx, prepare, move |app, caller, id| {
         match change(app, &caller.workspace.id, &id) {
             Ok(()) => Ok(Reply::<()>::empty(StatusCode::OK)),
             Err(EngineError::WrongStatus { .. }) => {
@@ -326,7 +349,7 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
         rqctx: RequestContext<FaceContext>,
         body: JsonInput<CampaignCreate>,
     ) -> WoodpeckerResult<Campaign> {
-        Ok(serve(&rqctx, move |app, caller| {
+        let prepare = move |_: &KeyRecord| -> Result<_, Failure> {
             let input = body
                 .parse()
                 .map_err(|e| Failure::Problem(StatusCode::BAD_REQUEST, e.to_string()))?;
@@ -360,6 +383,9 @@ impl WoodpeckerApi for WoodpeckerApiImpl {
                     .collect(),
                 ..CampaignSeed::named(input.name)
             };
+            Ok(seed)
+        };
+        Ok(serve_parsed(&rqctx, prepare, move |app, caller, seed| {
             let view = app
                 .engine
                 .create_campaign(&caller.workspace.id, &seed)
