@@ -59,32 +59,41 @@ async fn leadlex_world() -> (Face, String) {
     .await;
     face.seed(json!({"id": "cmp_hook", "name": "Hooks", "status": "active", "steps": [{"channel": "email", "delaySeconds": 60}], "prospects": [{"email": "a@x.example"}]}))
         .await;
-    let sink_url = format!("{}/sink/leadlex", face.server.url("sandbox"));
-    let hook = face
-        .sandbox(
-            "POST",
-            "/workspaces/ws/webhooks",
-            json!({"url": sink_url, "events": ["campaign.paused"]}),
-        )
-        .await;
+    let hook = subscribe_to_pauses(&face, "leadlex").await;
     let secret = hook["signingSecret"].as_str().unwrap().to_string();
     (face, secret)
 }
 
+/// Subscribes a webhook of workspace `ws` to `campaign.paused`, delivered
+/// to the sandbox's sink `sink`; the subscription as created.
+async fn subscribe_to_pauses(face: &Face, sink: &str) -> Value {
+    let sink_url = format!("{}/sink/{sink}", face.server.url("sandbox"));
+    face.sandbox(
+        "POST",
+        "/workspaces/ws/webhooks",
+        json!({"url": sink_url, "events": ["campaign.paused"]}),
+    )
+    .await
+}
+
 const LEADLEX_PAUSE: &str = "/functions/v1/api-gateway/v1/campaigns/cmp_hook/pause";
+
+/// Pauses `cmp_hook` through Leadlex with the world's key; the status.
+async fn pause_hooked(face: &Face) -> u16 {
+    face.call(
+        "POST",
+        LEADLEX_PAUSE,
+        &[("authorization", "Bearer wbk_hooks")],
+        None,
+    )
+    .await
+    .status
+}
 
 #[tokio::test]
 async fn leadlex_pause_delivers_a_signed_campaign_paused() {
     let (face, secret) = leadlex_world().await;
-    let paused = face
-        .call(
-            "POST",
-            LEADLEX_PAUSE,
-            &[("authorization", "Bearer wbk_hooks")],
-            None,
-        )
-        .await;
-    assert_eq!(paused.status, 200);
+    assert_eq!(pause_hooked(&face).await, 200);
     let received = eventually(Duration::from_secs(5), || async {
         let got = sink(&face, "leadlex").await;
         (!got.is_empty()).then_some(got)
@@ -129,39 +138,13 @@ async fn a_change_that_did_not_happen_records_no_event() {
         json!({"dialect": "leadlex", "operationId": "pauseCampaign", "kind": "error"}),
     )
     .await;
-    let failed = face
-        .call(
-            "POST",
-            LEADLEX_PAUSE,
-            &[("authorization", "Bearer wbk_hooks")],
-            None,
-        )
-        .await;
-    assert_eq!(failed.status, 500);
+    assert_eq!(pause_hooked(&face).await, 500);
     assert!(
         deliveries(&face, "campaign.paused").await.is_empty(),
         "no event for a failed request"
     );
-    assert_eq!(
-        face.call(
-            "POST",
-            LEADLEX_PAUSE,
-            &[("authorization", "Bearer wbk_hooks")],
-            None
-        )
-        .await
-        .status,
-        200
-    );
-    let again = face
-        .call(
-            "POST",
-            LEADLEX_PAUSE,
-            &[("authorization", "Bearer wbk_hooks")],
-            None,
-        )
-        .await;
-    assert_eq!(again.status, 409);
+    assert_eq!(pause_hooked(&face).await, 200);
+    assert_eq!(pause_hooked(&face).await, 409);
     assert_eq!(
         deliveries(&face, "campaign.paused").await.len(),
         1,
@@ -172,24 +155,9 @@ async fn a_change_that_did_not_happen_records_no_event() {
 #[tokio::test]
 async fn deliveries_are_listed_by_webhook_and_by_event() {
     let (face, _) = leadlex_world().await;
-    let sink_url = format!("{}/sink/second", face.server.url("sandbox"));
-    let second = face
-        .sandbox(
-            "POST",
-            "/workspaces/ws/webhooks",
-            json!({"url": sink_url, "events": ["campaign.paused"]}),
-        )
-        .await;
+    let second = subscribe_to_pauses(&face, "second").await;
     let second = second["id"].as_str().unwrap().to_string();
-    let paused = face
-        .call(
-            "POST",
-            LEADLEX_PAUSE,
-            &[("authorization", "Bearer wbk_hooks")],
-            None,
-        )
-        .await;
-    assert_eq!(paused.status, 200);
+    assert_eq!(pause_hooked(&face).await, 200);
     let list = |query: String| {
         let face = &face;
         async move {
