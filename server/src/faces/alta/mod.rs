@@ -491,8 +491,8 @@ async fn set_prospect(
     path: Path<ProspectPath>,
     paused: bool,
 ) -> AltaResult<Prospect> {
-    serve(&rqctx, None, move |app, caller| {
-        let id = uuid_id(&path.into_inner().prospect_id, "prospectId")?;
+    let prepare = move |_: &KeyRecord| uuid_id(&path.into_inner().prospect_id, "prospectId");
+    serve_parsed(&rqctx, None, prepare, move |app, caller, id| {
         let outcome = app
             .engine
             .set_prospect_paused(&caller.workspace.id, &id, paused)
