@@ -409,10 +409,13 @@ async fn busy_server() -> (
 /// were sent, from a thread and runtime of its own (a blocked server
 /// runtime would hold up a client on it too, and so hide the wait), and
 /// checks that it was answered in well under the busy command's time:
-/// held up, it would wait for most of the command.
+/// held up, it would wait for most of the command. Then each `waiting`
+/// request must have been answered with `answered`.
 async fn no_op_is_not_held(
     running: &campaignd::app::Running,
     busy: std::thread::JoinHandle<std::time::Duration>,
+    waiting: Vec<tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>>,
+    answered: u16,
 ) {
     let url = format!("{}/healthz", running.ports(false).api("alta").origin);
     let probe = std::thread::spawn(move || {
@@ -435,6 +438,9 @@ async fn no_op_is_not_held(
         "the no-op took {latency:?} during a command of {command:?}: the waiting requests held \
          the async workers"
     );
+    for request in waiting {
+        assert_eq!(request.await.unwrap().unwrap().status(), answered);
+    }
 }
 
 /// Requests with keys the key cache does not hold are looked up in the
@@ -457,10 +463,7 @@ async fn requests_with_unknown_keys_do_not_stall_a_busy_server() {
             tokio::spawn(request)
         })
         .collect();
-    no_op_is_not_held(&running, busy).await;
-    for request in unknown {
-        assert_eq!(request.await.unwrap().unwrap().status(), 401);
-    }
+    no_op_is_not_held(&running, busy, unknown, 401).await;
 }
 
 /// Sandbox API calls wait for a busy engine on the blocking pool, not on
@@ -477,10 +480,7 @@ async fn sandbox_calls_do_not_stall_a_busy_server() {
     let sandbox: Vec<_> = (0..4)
         .map(|_| tokio::spawn(http.get(&workspaces).send()))
         .collect();
-    no_op_is_not_held(&running, busy).await;
-    for request in sandbox {
-        assert_eq!(request.await.unwrap().unwrap().status(), 200);
-    }
+    no_op_is_not_held(&running, busy, sandbox, 200).await;
 }
 
 /// A write refused by its own checks (a malformed body, a blank name, a

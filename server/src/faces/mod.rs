@@ -152,34 +152,18 @@ pub trait FaceRules {
 }
 
 /// The shared request pipeline: injected fault, credential, caller checks,
-/// rate limits, then `handler`, whose value `reply` turns into the answer
-/// back on the request's own task (serialization never runs on the
-/// writer thread); the answer (success or the face's failure) carries the
-/// rate-limit headers.
-pub async fn serve<F: FaceRules, U: Send + 'static, T>(
-    rqctx: &RequestContext<FaceContext>,
-    extra_bucket: Option<&'static str>,
-    handler: impl FnOnce(&App, &KeyRecord) -> Result<U, F::Failure> + Send + 'static,
-    reply: impl FnOnce(U) -> Reply<T, F::Headers> + Send,
-) -> Reply<T, F::Headers> {
-    serve_prepared::<F, (), U, T>(
-        rqctx,
-        extra_bucket,
-        |_| Ok(()),
-        move |app, caller, ()| handler(app, caller),
-        reply,
-    )
-    .await
-}
-
-/// [`serve`] in two steps: `prepare` checks and parses the request (its
-/// path, query and body) on the request's own task, after the credential
-/// and rate-limit checks, and only what it yields goes on to `handler` on
-/// the writer thread (a write) or the blocking pool (a read). So no
-/// parsing or validation runs inside the writer's batch, where it would
-/// hold up every other write; a request refused by `prepare` never
-/// reaches the writer at all.
-pub async fn serve_prepared<F: FaceRules, P: Send + 'static, U: Send + 'static, T>(
+/// rate limits, then the request's own checks, then `handler`, whose value
+/// `reply` turns into the answer back on the request's own task
+/// (serialization never runs on the writer thread); the answer (success
+/// or the face's failure) carries the rate-limit headers.
+///
+/// `prepare` checks and parses the request (its path, query and body) on
+/// the request's own task, after the credential and rate-limit checks,
+/// and only what it yields goes on to `handler` on the writer thread (a
+/// write) or the blocking pool (a read). So no parsing or validation runs
+/// inside the writer's batch, where it would hold up every other write; a
+/// request refused by `prepare` never reaches the writer at all.
+pub async fn serve<F: FaceRules, P: Send + 'static, U: Send + 'static, T>(
     rqctx: &RequestContext<FaceContext>,
     extra_bucket: Option<&'static str>,
     prepare: impl FnOnce(&KeyRecord) -> Result<P, F::Failure>,
@@ -339,26 +323,13 @@ impl KeyQueues {
 
 /// [`serve`] for bodiless state changes (Alta's pause and resume): a
 /// success is a `200` with no body at all.
-pub async fn serve_empty<F: FaceRules, E>(
-    rqctx: &RequestContext<FaceContext>,
-    extra_bucket: Option<&'static str>,
-    handler: impl FnOnce(&App, &KeyRecord) -> Result<(), F::Failure> + Send + 'static,
-) -> Result<EmptyReply, E> {
-    let reply = serve::<F, (), ()>(rqctx, extra_bucket, handler, |()| {
-        Reply::empty(http::StatusCode::OK)
-    })
-    .await;
-    Ok(EmptyReply::from(reply))
-}
-
-/// [`serve_empty`] in two steps, as [`serve_prepared`].
-pub async fn serve_empty_prepared<F: FaceRules, P: Send + 'static, E>(
+pub async fn serve_empty<F: FaceRules, P: Send + 'static, E>(
     rqctx: &RequestContext<FaceContext>,
     extra_bucket: Option<&'static str>,
     prepare: impl FnOnce(&KeyRecord) -> Result<P, F::Failure>,
     handler: impl FnOnce(&App, &KeyRecord, P) -> Result<(), F::Failure> + Send + 'static,
 ) -> Result<EmptyReply, E> {
-    let reply = serve_prepared::<F, P, (), ()>(rqctx, extra_bucket, prepare, handler, |()| {
+    let reply = serve::<F, P, (), ()>(rqctx, extra_bucket, prepare, handler, |()| {
         Reply::empty(http::StatusCode::OK)
     })
     .await;
@@ -368,16 +339,7 @@ pub async fn serve_empty_prepared<F: FaceRules, P: Send + 'static, E>(
 /// [`serve`] for handlers that answer a JSON value: a success is a `200`
 /// with that value; the result type fits any face's error type (the
 /// pipeline itself never fails).
-pub async fn serve_json<F: FaceRules, T: serde::Serialize + Send + 'static, E>(
-    rqctx: &RequestContext<FaceContext>,
-    extra_bucket: Option<&'static str>,
-    handler: impl FnOnce(&App, &KeyRecord) -> Result<T, F::Failure> + Send + 'static,
-) -> Result<Reply<T, F::Headers>, E> {
-    Ok(serve::<F, T, T>(rqctx, extra_bucket, handler, |value| Reply::ok(&value)).await)
-}
-
-/// [`serve_json`] in two steps, as [`serve_prepared`].
-pub async fn serve_json_prepared<
+pub async fn serve_json<
     F: FaceRules,
     P: Send + 'static,
     T: serde::Serialize + Send + 'static,
@@ -389,7 +351,7 @@ pub async fn serve_json_prepared<
     handler: impl FnOnce(&App, &KeyRecord, P) -> Result<T, F::Failure> + Send + 'static,
 ) -> Result<Reply<T, F::Headers>, E> {
     Ok(
-        serve_prepared::<F, P, T, T>(rqctx, extra_bucket, prepare, handler, |value| {
+        serve::<F, P, T, T>(rqctx, extra_bucket, prepare, handler, |value| {
             Reply::ok(&value)
         })
         .await,

@@ -212,10 +212,16 @@ async fn serve<T: Serialize + Send + 'static>(
     extra_bucket: Option<&'static str>,
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure> + Send + 'static,
 ) -> AltaResult<T> {
-    face::serve_json::<AltaApiImpl, T, _>(rqctx, extra_bucket, handler).await
+    serve_parsed(
+        rqctx,
+        extra_bucket,
+        |_| Ok(()),
+        move |app, caller, ()| handler(app, caller),
+    )
+    .await
 }
 
-/// Runs one Alta request in two steps ([`face::serve_prepared`]):
+/// Runs one Alta request in two steps ([`face::serve`]):
 /// `prepare` checks and parses it on the request's task, `handler` gets
 /// what it yields on the writer thread.
 async fn serve_parsed<P: Send + 'static, T: Serialize + Send + 'static>(
@@ -224,7 +230,7 @@ async fn serve_parsed<P: Send + 'static, T: Serialize + Send + 'static>(
     prepare: impl FnOnce(&KeyRecord) -> Result<P, Failure>,
     handler: impl FnOnce(&App, &KeyRecord, P) -> Result<T, Failure> + Send + 'static,
 ) -> AltaResult<T> {
-    face::serve_json_prepared::<AltaApiImpl, P, T, _>(rqctx, extra_bucket, prepare, handler).await
+    face::serve_json::<AltaApiImpl, P, T, _>(rqctx, extra_bucket, prepare, handler).await
 }
 
 /// Alta's state changes of one campaign (pause, resume): the path id
@@ -237,7 +243,7 @@ async fn on_campaign<P: Send + 'static>(
     body: impl FnOnce() -> Result<P, Failure>,
     change: impl FnOnce(&App, &str, &str, P) -> Result<(), Failure> + Send + 'static,
 ) -> AltaEmptyResult {
-    face::serve_empty_prepared::<AltaApiImpl, _, _>(
+    face::serve_empty::<AltaApiImpl, _, _>(
         rqctx,
         None,
         move |_| {

@@ -174,10 +174,15 @@ async fn serve<T: Serialize + Send + 'static>(
     rqctx: &RequestContext<FaceContext>,
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure> + Send + 'static,
 ) -> LeadlexResult<T> {
-    face::serve_json::<LeadlexApiImpl, T, _>(rqctx, None, handler).await
+    serve_parsed(
+        rqctx,
+        |_| Ok(()),
+        move |app, caller, ()| handler(app, caller),
+    )
+    .await
 }
 
-/// Runs one Leadlex request in two steps ([`face::serve_prepared`]):
+/// Runs one Leadlex request in two steps ([`face::serve`]):
 /// `prepare` checks it (scopes first) on the request's task, `handler`
 /// gets what it yields on the writer thread.
 async fn serve_parsed<P: Send + 'static, T: Serialize + Send + 'static>(
@@ -185,7 +190,7 @@ async fn serve_parsed<P: Send + 'static, T: Serialize + Send + 'static>(
     prepare: impl FnOnce(&KeyRecord) -> Result<P, Failure>,
     handler: impl FnOnce(&App, &KeyRecord, P) -> Result<T, Failure> + Send + 'static,
 ) -> LeadlexResult<T> {
-    face::serve_json_prepared::<LeadlexApiImpl, P, T, _>(rqctx, None, prepare, handler).await
+    face::serve_json::<LeadlexApiImpl, P, T, _>(rqctx, None, prepare, handler).await
 }
 
 pub(crate) fn status_name(status: EngineStatus) -> &'static str {

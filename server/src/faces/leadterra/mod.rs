@@ -136,10 +136,15 @@ async fn serve<T: Serialize + Send + 'static>(
     rqctx: &RequestContext<FaceContext>,
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure> + Send + 'static,
 ) -> LeadterraResult<T> {
-    face::serve_json::<LeadterraApiImpl, T, _>(rqctx, None, handler).await
+    serve_parsed(
+        rqctx,
+        |_| Ok(()),
+        move |app, caller, ()| handler(app, caller),
+    )
+    .await
 }
 
-/// Runs one Leadterra request in two steps ([`face::serve_prepared`]):
+/// Runs one Leadterra request in two steps ([`face::serve`]):
 /// `prepare` checks and parses it on the request's task, `handler` gets
 /// what it yields on the writer thread.
 async fn serve_parsed<P: Send + 'static, T: Serialize + Send + 'static>(
@@ -147,7 +152,7 @@ async fn serve_parsed<P: Send + 'static, T: Serialize + Send + 'static>(
     prepare: impl FnOnce(&KeyRecord) -> Result<P, Failure>,
     handler: impl FnOnce(&App, &KeyRecord, P) -> Result<T, Failure> + Send + 'static,
 ) -> LeadterraResult<T> {
-    face::serve_json_prepared::<LeadterraApiImpl, P, T, _>(rqctx, None, prepare, handler).await
+    face::serve_json::<LeadterraApiImpl, P, T, _>(rqctx, None, prepare, handler).await
 }
 
 /// Pause and start take no parameters: a query string, or a body other

@@ -149,10 +149,15 @@ async fn serve<T: Serialize + Send + 'static>(
     rqctx: &RequestContext<FaceContext>,
     handler: impl FnOnce(&App, &KeyRecord) -> Result<T, Failure> + Send + 'static,
 ) -> VoiceGenieResult<T> {
-    face::serve_json::<VoiceGenieApiImpl, T, _>(rqctx, None, handler).await
+    serve_parsed(
+        rqctx,
+        |_| Ok(()),
+        move |app, caller, ()| handler(app, caller),
+    )
+    .await
 }
 
-/// Runs one VoiceGenie request in two steps ([`face::serve_prepared`]):
+/// Runs one VoiceGenie request in two steps ([`face::serve`]):
 /// `prepare` checks and parses it on the request's task, `handler` gets
 /// what it yields on the writer thread.
 async fn serve_parsed<P: Send + 'static, T: Serialize + Send + 'static>(
@@ -160,7 +165,7 @@ async fn serve_parsed<P: Send + 'static, T: Serialize + Send + 'static>(
     prepare: impl FnOnce(&KeyRecord) -> Result<P, Failure>,
     handler: impl FnOnce(&App, &KeyRecord, P) -> Result<T, Failure> + Send + 'static,
 ) -> VoiceGenieResult<T> {
-    face::serve_json_prepared::<VoiceGenieApiImpl, P, T, _>(rqctx, None, prepare, handler).await
+    face::serve_json::<VoiceGenieApiImpl, P, T, _>(rqctx, None, prepare, handler).await
 }
 
 /// A campaign id: VoiceGenie ids are UUIDs; anything else names nothing.

@@ -171,7 +171,7 @@ async fn serve<T: Send + 'static>(
     .await
 }
 
-/// [`serve`] in two steps ([`face::serve_prepared`]): `prepare` checks
+/// [`serve`] in two steps ([`face::serve`]): `prepare` checks
 /// and parses the request on its task (in the key's turn), `handler` gets
 /// what it yields on the writer thread.
 async fn serve_parsed<P: Send + 'static, T: Send + 'static>(
@@ -200,14 +200,8 @@ async fn serve_parsed<P: Send + 'static, T: Send + 'static>(
         );
         return WoodpeckerApiImpl::failure_reply(&refused, cx.app.engine.clock().now_ms());
     }
-    face::serve_prepared::<WoodpeckerApiImpl, P, Reply<T>, T>(
-        rqctx,
-        None,
-        prepare,
-        handler,
-        |reply| reply,
-    )
-    .await
+    face::serve::<WoodpeckerApiImpl, P, Reply<T>, T>(rqctx, None, prepare, handler, |reply| reply)
+        .await
 }
 
 /// An integer campaign id, or the documented 400.
