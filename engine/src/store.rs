@@ -202,8 +202,83 @@ pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 pub enum Location<'a> {
     /// A file `campaigns.sqlite3` in this directory (created if needed).
     Dir(&'a Path),
-    /// In memory: gone when the process ends.
+    /// In memory: gone when the process ends. A single connection: there
+    /// are no WAL readers, so every read waits for the writer's batch.
     Memory,
+    /// A database file in a [`Scratch`] directory: nothing survives the
+    /// process (no fsync; the directory is removed when its guard drops),
+    /// but it is a WAL file like a directory's, so reads go to WAL readers
+    /// and never wait for the writer (what `campaignd serve --memory` uses).
+    Scratch(&'a Scratch),
+}
+
+/// A temporary directory for a [`Location::Scratch`] database, under the
+/// system's temporary directory (`TMPDIR`; `/dev/shm` keeps it in RAM),
+/// removed when dropped. The directory of a process that was killed (and so
+/// never dropped its guard) is removed by the next one that makes a
+/// scratch directory in the same place.
+#[derive(Debug)]
+pub struct Scratch {
+    dir: std::path::PathBuf,
+}
+
+/// The names of scratch directories: this prefix, the owner's process id,
+/// and a number.
+const SCRATCH_PREFIX: &str = "campaignd-scratch-";
+
+impl Scratch {
+    /// Makes a fresh scratch directory (and removes those left by processes
+    /// that no longer run).
+    pub fn new() -> anyhow::Result<Self> {
+        use anyhow::Context;
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let parent = std::env::temp_dir();
+        remove_abandoned_scratch(&parent);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = parent.join(format!("{SCRATCH_PREFIX}{}-{n}", std::process::id()));
+        // A directory of the same name is an earlier process's with this
+        // process id: nothing of it is wanted.
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("creating scratch directory {}", dir.display()))?;
+        Ok(Self { dir })
+    }
+
+    /// Where the directory is.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Removes the scratch directories in `parent` whose process no longer
+/// runs (Linux: no `/proc/PID`; elsewhere nothing is removed).
+fn remove_abandoned_scratch(parent: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(SCRATCH_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// What an acknowledged write survives (a database in a directory).
@@ -232,23 +307,28 @@ pub fn open(location: Location<'_>) -> anyhow::Result<Connection> {
 /// [`open`], with the durability of a database in a directory chosen.
 pub fn open_with(location: Location<'_>, sync: SyncMode) -> anyhow::Result<Connection> {
     use anyhow::Context;
+    let wal = |dir: &Path, synchronous: &str| -> anyhow::Result<Connection> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating data directory {}", dir.display()))?;
+        let path = dir.join("campaigns.sqlite3");
+        let conn = Connection::open(&path)
+            .with_context(|| format!("opening database {}", path.display()))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .context("enabling WAL")?;
+        conn.pragma_update(None, "synchronous", synchronous)
+            .context("setting synchronous")?;
+        Ok(conn)
+    };
     let conn = match location {
-        Location::Dir(dir) => {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating data directory {}", dir.display()))?;
-            let path = dir.join("campaigns.sqlite3");
-            let conn = Connection::open(&path)
-                .with_context(|| format!("opening database {}", path.display()))?;
-            conn.pragma_update(None, "journal_mode", "WAL")
-                .context("enabling WAL")?;
-            let synchronous = match sync {
+        Location::Dir(dir) => wal(
+            dir,
+            match sync {
                 SyncMode::Process => "NORMAL",
                 SyncMode::PowerLoss => "FULL",
-            };
-            conn.pragma_update(None, "synchronous", synchronous)
-                .context("setting synchronous")?;
-            conn
-        }
+            },
+        )?,
+        // Nothing is to survive: no fsync, not even at checkpoints.
+        Location::Scratch(scratch) => wal(scratch.path(), "OFF")?,
         Location::Memory => Connection::open_in_memory().context("opening in-memory database")?,
     };
     conn.pragma_update(None, "foreign_keys", "ON")
@@ -431,5 +511,34 @@ mod tests {
             .unwrap();
         assert_eq!(value, "v");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A scratch directory goes when its guard drops; one left by a process
+    /// that no longer runs (killed, so it never dropped its guard) goes
+    /// when the next scratch directory is made.
+    #[test]
+    fn scratch_directories_are_removed_and_abandoned_ones_swept() {
+        let abandoned = std::env::temp_dir().join(format!("{SCRATCH_PREFIX}4000000000-0"));
+        std::fs::create_dir_all(&abandoned).unwrap();
+        std::fs::write(abandoned.join("campaigns.sqlite3"), b"left behind").unwrap();
+        let scratch = Scratch::new().unwrap();
+        assert!(
+            !abandoned.exists(),
+            "a dead process's scratch directory is removed"
+        );
+        let conn = open(Location::Scratch(&scratch)).unwrap();
+        let journal: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(journal, "wal");
+        let synchronous: i64 = conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap();
+        assert_eq!(synchronous, 0, "a scratch store never fsyncs");
+        let dir = scratch.path().to_path_buf();
+        assert!(dir.join("campaigns.sqlite3").exists());
+        drop(conn);
+        drop(scratch);
+        assert!(!dir.exists());
     }
 }

@@ -147,6 +147,24 @@ fn a_held_batch_commits_every_command_at_once() {
     let dir = std::env::temp_dir().join(format!("campaign-engine-hold-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let conn = campaign_engine::store::open(campaign_engine::store::Location::Dir(&dir)).unwrap();
+    held_batch_commits_at_once(&dir, conn);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The same in a scratch store (`campaignd serve --memory`): nothing is
+/// kept, but reads do not wait for the writer either.
+#[test]
+fn a_held_batch_commits_every_command_at_once_in_a_scratch_store() {
+    let scratch = campaign_engine::store::Scratch::new().unwrap();
+    let conn =
+        campaign_engine::store::open(campaign_engine::store::Location::Scratch(&scratch)).unwrap();
+    held_batch_commits_at_once(scratch.path(), conn);
+    let dir = scratch.path().to_path_buf();
+    drop(scratch);
+    assert!(!dir.exists(), "a dropped scratch directory is removed");
+}
+
+fn held_batch_commits_at_once(dir: &std::path::Path, conn: rusqlite::Connection) {
     let engine = Engine::new(
         conn,
         campaign_engine::Clock::virtual_at(campaign_engine::VIRTUAL_EPOCH_MS),
@@ -221,7 +239,6 @@ fn a_held_batch_commits_every_command_at_once() {
     );
     // A hold that writes nothing reports success too.
     assert_eq!(engine.hold(|| 7), (7, true));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Runs `read` on another thread and returns its answer, failing if it

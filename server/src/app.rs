@@ -100,7 +100,8 @@ pub struct FaceContext {
 pub enum Storage {
     /// SQLite in this directory.
     Dir(std::path::PathBuf),
-    /// In memory (tests).
+    /// Nothing kept: a scratch SQLite file in the temporary directory,
+    /// removed when the servers close (`--memory`, and tests).
     Memory,
 }
 
@@ -185,6 +186,9 @@ pub struct Running {
     servers: Vec<HttpServer<FaceContext>>,
     fronts: Vec<tokio::task::JoinHandle<()>>,
     ticker: Option<tokio::task::JoinHandle<()>>,
+    /// The scratch directory of a store that keeps nothing: removed when
+    /// this is dropped (last, after the servers).
+    _scratch: Option<store::Scratch>,
 }
 
 impl Running {
@@ -269,9 +273,18 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
         options.bind,
         AdminToken::MIN_LEN
     );
-    let conn = match &options.storage {
-        Storage::Dir(dir) => store::open_with(store::Location::Dir(dir), options.sync)?,
-        Storage::Memory => store::open(store::Location::Memory)?,
+    let (conn, scratch) = match &options.storage {
+        Storage::Dir(dir) => (
+            store::open_with(store::Location::Dir(dir), options.sync)?,
+            None,
+        ),
+        Storage::Memory => {
+            let scratch = store::Scratch::new()?;
+            (
+                store::open(store::Location::Scratch(&scratch))?,
+                Some(scratch),
+            )
+        }
     };
     let clock = if options.virtual_clock {
         Clock::virtual_at(VIRTUAL_EPOCH_MS)
@@ -373,6 +386,7 @@ pub async fn start(options: Options, log: slog::Logger) -> anyhow::Result<Runnin
         servers,
         fronts,
         ticker,
+        _scratch: scratch,
     };
     let _ = running.app.ports.set(running.ports(false));
     Ok(running)

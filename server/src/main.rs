@@ -97,7 +97,10 @@ struct ServeArgs {
     /// Directory of the SQLite database (default: the per-user data directory).
     #[arg(long, env = "CAMPAIGND_DATA_DIR", conflicts_with = "memory")]
     data_dir: Option<PathBuf>,
-    /// Keep everything in memory: nothing survives the process (for tests).
+    /// Keep nothing: the state lives in a scratch database under the
+    /// temporary directory (TMPDIR; /dev/shm keeps it in RAM), without
+    /// fsync, removed when campaignd exits; nothing survives the process
+    /// (for tests).
     #[arg(long)]
     memory: bool,
     /// What an acknowledged write survives: `process` (a crash or kill -9
@@ -287,7 +290,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Storage::Dir(dir)
     };
     let where_data = match &storage {
-        Storage::Memory => "memory (nothing is kept)".to_string(),
+        Storage::Memory => {
+            "memory (nothing is kept: a scratch database in the temporary directory)".to_string()
+        }
         Storage::Dir(dir) if sync == SyncArg::Full => {
             format!("{}, fsync per commit", dir.display())
         }
