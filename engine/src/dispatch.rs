@@ -18,6 +18,21 @@ use crate::types::{Channel, EngineStatus, SendQuery, SendView};
 /// Rows processed per statement batch while dispatching.
 const DISPATCH_BATCH: i64 = 20_000;
 
+/// Of the sends a batch just started (`temp.dispatch_started`), those
+/// delivered too, to be moved on. Sends are found by id: the form
+/// `dispatch_started JOIN sends` let SQLite walk every send in each batch
+/// (a run to completion of 1,000,000 sends took 11 s instead of 5.7 s).
+const DELIVERED_AT_START: &str =
+    "INSERT INTO temp.dispatch_done (send_id, campaign_id, prospect_id, position, done_at)
+     SELECT id, campaign_id, prospect_id, position, completes_at FROM sends
+     WHERE id IN (SELECT send_id FROM temp.dispatch_started) AND state = 'delivered'";
+
+/// When a send started by [`start_due`] completes: its start (its due time,
+/// or `?1` if it was due while held) plus its channel's duration (`?2`
+/// email, `?3` call, `?4` LinkedIn).
+const COMPLETES_AT: &str = "(MAX(due_at, ?1)
+    + CASE channel WHEN 'email' THEN ?2 WHEN 'call' THEN ?3 ELSE ?4 END)";
+
 impl Engine {
     /// The send log, in queue order.
     pub fn list_sends(&self, query: &SendQuery) -> EngineResult<Vec<SendView>> {
@@ -103,6 +118,14 @@ fn complete_in_flight(tx: &Connection, to: i64) -> EngineResult<usize> {
          WHERE id IN (SELECT send_id FROM temp.dispatch_done)",
     )?
     .execute([])?;
+    advance_delivered(tx)?;
+    Ok(done)
+}
+
+/// Moves on the prospects of the sends just delivered (those in
+/// `temp.dispatch_done`, counted in flight): each past its step, queuing
+/// its next one or completing it, and the campaigns' counters with them.
+fn advance_delivered(tx: &Connection) -> EngineResult<()> {
     // Each prospect moves past its delivered step; one without a next step
     // is completed too (paused or not). Each row is written once: the
     // status (indexed) only where it changes.
@@ -165,7 +188,7 @@ fn complete_in_flight(tx: &Connection, to: i64) -> EngineResult<usize> {
     for campaign_id in &touched {
         complete_campaign_if_done(tx, campaign_id)?;
     }
-    Ok(done)
+    Ok(())
 }
 
 /// Starts queued sends that are due in active campaigns for active
@@ -199,19 +222,29 @@ fn start_due(
         if started == 0 {
             continue;
         }
-        tx.prepare_cached(
-            "UPDATE sends SET state = 'in_flight', started_at = MAX(due_at, ?1),
-                 completes_at = MAX(due_at, ?1)
-                     + CASE channel WHEN 'email' THEN ?2 WHEN 'call' THEN ?3 ELSE ?4 END
-             WHERE id IN (SELECT send_id FROM temp.dispatch_started)",
-        )?
-        .execute(params![from, email_ms, call_ms, linkedin_ms])?;
+        // A send whose flight also ends by `to` is written once, started
+        // and delivered: nobody can see it in flight (no command runs
+        // inside a dispatch), and each write of a send row, with its
+        // indexes, is most of a run's cost.
+        tx.prepare_cached(&format!(
+            "UPDATE sends SET started_at = MAX(due_at, ?1), completes_at = {COMPLETES_AT},
+                 state = CASE WHEN {COMPLETES_AT} <= ?5 THEN 'delivered' ELSE 'in_flight' END,
+                 finished_at = CASE WHEN {COMPLETES_AT} <= ?5 THEN {COMPLETES_AT} END
+             WHERE id IN (SELECT send_id FROM temp.dispatch_started)"
+        ))?
+        .execute(params![from, email_ms, call_ms, linkedin_ms, to])?;
         tx.prepare_cached(
             "UPDATE campaigns SET queued = queued - ?2, in_flight = in_flight + ?2 WHERE id = ?1",
         )?
         .execute(params![campaign_id, started as i64])?;
         if let Some(dialects) = hooks {
             outbox::record_messages_sent(tx, dialects, &campaign_id, to)?;
+        }
+        tx.prepare_cached("DELETE FROM temp.dispatch_done")?
+            .execute([])?;
+        let delivered = tx.prepare_cached(DELIVERED_AT_START)?.execute([])?;
+        if delivered > 0 {
+            advance_delivered(tx)?;
         }
         started_total += started;
     }
@@ -368,4 +401,28 @@ pub(crate) fn set_status(
     tx.prepare_cached("UPDATE campaigns SET status = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![id, status_str(status), now])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The statements that read a dispatch batch's sends find them by id,
+    /// whatever the tables hold: a plan that walks the send table would
+    /// make each batch cost as much as every send ever queued.
+    #[test]
+    fn a_batch_s_sends_are_found_by_id_not_by_a_walk_of_every_send() {
+        let conn = crate::store::open(crate::store::Location::Memory).unwrap();
+        for sql in [super::DELIVERED_AT_START, crate::outbox::SENT_MESSAGES] {
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map([], |r| r.get(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(
+                plan.iter().all(|step| !step.starts_with("SCAN")),
+                "{sql}\nwalks a table: {plan:?}"
+            );
+        }
+    }
 }

@@ -211,6 +211,15 @@ pub(crate) fn record(
 /// Records [`DomainEvent::MessageSent`] for the sends of one campaign just
 /// started (the dispatcher's scratch table `temp.dispatch_started`), when
 /// its workspace has an active webhook.
+/// The messages a dispatch batch just sent (`temp.dispatch_started`),
+/// with their prospects' addresses. Sends are found by id: the form
+/// `dispatch_started JOIN sends` let SQLite walk every send, in id order
+/// for the `ORDER BY`, in each batch of a dispatch with a webhook.
+pub(crate) const SENT_MESSAGES: &str =
+    "SELECT s.campaign_id, s.prospect_id, p.email, s.position, s.started_at
+     FROM sends s JOIN prospects p ON p.id = s.prospect_id
+     WHERE s.id IN (SELECT send_id FROM temp.dispatch_started) ORDER BY s.id";
+
 pub(crate) fn record_messages_sent(
     tx: &Connection,
     dialects: &dyn Dialects,
@@ -228,11 +237,7 @@ pub(crate) fn record_messages_sent(
         return Ok(());
     }
     let sent: Vec<SentMessage> = tx
-        .prepare_cached(
-            "SELECT s.campaign_id, s.prospect_id, p.email, s.position, s.started_at
-             FROM temp.dispatch_started d JOIN sends s ON s.id = d.send_id
-             JOIN prospects p ON p.id = s.prospect_id ORDER BY s.id",
-        )?
+        .prepare_cached(SENT_MESSAGES)?
         .query_map([], |r| {
             Ok(SentMessage {
                 campaign_id: public_owned(r.get(0)?),
