@@ -345,7 +345,8 @@ pub fn open_with(location: Location<'_>, sync: SyncMode) -> anyhow::Result<Conne
     conn.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS dispatch_done (
              send_id INTEGER PRIMARY KEY, campaign_id TEXT NOT NULL, prospect_id TEXT NOT NULL,
-             position INTEGER NOT NULL, done_at INTEGER NOT NULL);
+             position INTEGER NOT NULL, done_at INTEGER NOT NULL,
+             fused INTEGER NOT NULL DEFAULT 0);
          CREATE TEMP TABLE IF NOT EXISTS dispatch_started (send_id INTEGER PRIMARY KEY);",
     )
     .context("creating the dispatcher's scratch tables")?;
