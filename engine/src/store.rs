@@ -214,17 +214,24 @@ pub enum Location<'a> {
 
 /// A temporary directory for a [`Location::Scratch`] database, under the
 /// system's temporary directory (`TMPDIR`; `/dev/shm` keeps it in RAM),
-/// removed when dropped. The directory of a process that was killed (and so
-/// never dropped its guard) is removed by the next one that makes a
-/// scratch directory in the same place.
+/// removed when dropped. Its owner holds an exclusive lock on a file in it
+/// for as long as it lives, so the directory of a process that was killed
+/// (and so never dropped its guard) is known by its lock being free, even
+/// from another PID namespace sharing the directory, and is removed by the
+/// next scratch directory made in the same place.
 #[derive(Debug)]
 pub struct Scratch {
     dir: std::path::PathBuf,
+    /// The owner's lock (released when dropped, after the removal).
+    _owner: std::fs::File,
 }
 
 /// The names of scratch directories: this prefix, the owner's process id,
-/// and a number.
+/// a dash and a number.
 const SCRATCH_PREFIX: &str = "campaignd-scratch-";
+
+/// The file whose lock marks a scratch directory's owner as alive.
+const SCRATCH_OWNER: &str = "owner.lock";
 
 impl Scratch {
     /// Makes a fresh scratch directory (and removes those left by processes
@@ -235,13 +242,26 @@ impl Scratch {
         let parent = std::env::temp_dir();
         remove_abandoned_scratch(&parent);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = parent.join(format!("{SCRATCH_PREFIX}{}-{n}", std::process::id()));
-        // A directory of the same name is an earlier process's with this
-        // process id: nothing of it is wanted.
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("creating scratch directory {}", dir.display()))?;
-        Ok(Self { dir })
+        let name = format!("{SCRATCH_PREFIX}{}-{n}", std::process::id());
+        let dir = parent.join(&name);
+        // Made under another name and renamed once its lock is held, so a
+        // sweep never sees it unlocked.
+        let making = parent.join(format!("{name}.new"));
+        for old in [&dir, &making] {
+            // An earlier process's with this process id: nothing of it is
+            // wanted.
+            let _ = std::fs::remove_dir_all(old);
+        }
+        std::fs::create_dir_all(&making)
+            .with_context(|| format!("creating scratch directory {}", making.display()))?;
+        let owner = std::fs::File::create(making.join(SCRATCH_OWNER))
+            .context("creating the scratch directory's lock file")?;
+        owner
+            .lock()
+            .context("locking the scratch directory's lock file")?;
+        std::fs::rename(&making, &dir)
+            .with_context(|| format!("naming scratch directory {}", dir.display()))?;
+        Ok(Self { dir, _owner: owner })
     }
 
     /// Where the directory is.
@@ -256,26 +276,30 @@ impl Drop for Scratch {
     }
 }
 
-/// Removes the scratch directories in `parent` whose process no longer
-/// runs (Linux: no `/proc/PID`; elsewhere nothing is removed).
+/// Removes the scratch directories in `parent` whose owner's lock is free
+/// (their process ended without removing them).
 fn remove_abandoned_scratch(parent: &Path) {
-    if !Path::new("/proc/self").exists() {
-        return;
-    }
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name
+        let is_scratch = name
             .to_str()
             .and_then(|n| n.strip_prefix(SCRATCH_PREFIX))
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|pid| pid.parse::<u32>().ok())
-        else {
+            .and_then(|rest| rest.split_once('-'))
+            .is_some_and(|(pid, n)| {
+                [pid, n]
+                    .iter()
+                    .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+            });
+        if !is_scratch {
+            continue;
+        }
+        let Ok(owner) = std::fs::File::open(entry.path().join(SCRATCH_OWNER)) else {
             continue;
         };
-        if !Path::new("/proc").join(pid.to_string()).exists() {
+        if owner.try_lock().is_ok() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
@@ -514,19 +538,27 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    /// A scratch directory goes when its guard drops; one left by a process
-    /// that no longer runs (killed, so it never dropped its guard) goes
-    /// when the next scratch directory is made.
+    /// A scratch directory goes when its guard drops; one whose owner is
+    /// gone (killed, so it never dropped its guard: its lock is free) goes
+    /// when the next scratch directory is made, and one whose owner lives
+    /// stays.
     #[test]
     fn scratch_directories_are_removed_and_abandoned_ones_swept() {
         let abandoned = std::env::temp_dir().join(format!("{SCRATCH_PREFIX}4000000000-0"));
         std::fs::create_dir_all(&abandoned).unwrap();
+        std::fs::write(abandoned.join(SCRATCH_OWNER), b"").unwrap();
         std::fs::write(abandoned.join("campaigns.sqlite3"), b"left behind").unwrap();
+        let living = Scratch::new().unwrap();
         let scratch = Scratch::new().unwrap();
         assert!(
             !abandoned.exists(),
-            "a dead process's scratch directory is removed"
+            "a dead owner's scratch directory is removed"
         );
+        assert!(
+            living.path().exists(),
+            "a living owner's scratch directory stays"
+        );
+        drop(living);
         let conn = open(Location::Scratch(&scratch)).unwrap();
         let journal: String = conn
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
