@@ -257,7 +257,13 @@ fn start_due(
         if let Some(dialects) = hooks {
             outbox::record_messages_sent(tx, dialects, &campaign_id, to)?;
         }
-        delivered_total += tx.prepare_cached(DELIVERED_AT_START)?.execute([])?;
+        // None can be delivered already unless the quickest channel ends
+        // by `to` (a send starts at `from` at the earliest): a dispatch
+        // on the real clock's ticks never reads its sends back.
+        let quickest = email_ms.min(call_ms).min(linkedin_ms);
+        if from.saturating_add(quickest) <= to {
+            delivered_total += tx.prepare_cached(DELIVERED_AT_START)?.execute([])?;
+        }
         started_total += started;
     }
     Ok((started_total, delivered_total))

@@ -208,9 +208,6 @@ pub(crate) fn record(
     })
 }
 
-/// Records [`DomainEvent::MessageSent`] for the sends of one campaign just
-/// started (the dispatcher's scratch table `temp.dispatch_started`), when
-/// its workspace has an active webhook.
 /// The messages a dispatch batch just sent (`temp.dispatch_started`),
 /// with their prospects' addresses. Sends are found by id: the form
 /// `dispatch_started JOIN sends` let SQLite walk every send, in id order
@@ -220,6 +217,9 @@ pub(crate) const SENT_MESSAGES: &str =
      FROM sends s JOIN prospects p ON p.id = s.prospect_id
      WHERE s.id IN (SELECT send_id FROM temp.dispatch_started) ORDER BY s.id";
 
+/// Records [`DomainEvent::MessageSent`] for the sends of one campaign just
+/// started (the dispatcher's scratch table `temp.dispatch_started`), when
+/// its workspace has an active webhook.
 pub(crate) fn record_messages_sent(
     tx: &Connection,
     dialects: &dyn Dialects,
